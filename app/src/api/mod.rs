@@ -1,0 +1,3 @@
+//! Server functions, one module per feature.
+
+pub mod session;

@@ -1,0 +1,4 @@
+//! Reusable pieces of the page.
+
+pub mod layout;
+pub mod password_field;

@@ -1,0 +1,40 @@
+//! A password input with a show/hide toggle (the toggle needs JavaScript;
+//! the field works without it).
+
+use leptos::prelude::*;
+
+/// A labelled password input with a "Show" button handled by hydrated code.
+#[component]
+pub fn PasswordField(
+    /// The form field name.
+    name: &'static str,
+    /// The visible label.
+    label: &'static str,
+    /// The `autocomplete` hint (`current-password` or `new-password`).
+    autocomplete: &'static str,
+) -> impl IntoView {
+    let (shown, set_shown) = signal(false);
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            <span class="password-row">
+                <input
+                    type=move || if shown.get() { "text" } else { "password" }
+                    name=name
+                    autocomplete=autocomplete
+                    required
+                    minlength="10"
+                    maxlength="128"
+                />
+                <button
+                    type="button"
+                    class="toggle"
+                    aria-label="Show or hide the password"
+                    on:click=move |_| set_shown.update(|shown| *shown = !*shown)
+                >
+                    {move || if shown.get() { "Hide" } else { "Show" }}
+                </button>
+            </span>
+        </label>
+    }
+}

@@ -1,0 +1,35 @@
+//! The error type of every server function.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// Errors a server function can return to the page.
+///
+/// Internal failures carry no detail: the detail is logged on the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The visitor is not logged in.
+    #[error("please log in")]
+    Unauthorized,
+    /// The thing does not exist, or belongs to another ISV.
+    #[error("not found")]
+    NotFound,
+    /// The input was rejected; the message says why.
+    #[error("{0}")]
+    Invalid(String),
+    /// Something failed on the server; details are in the server log.
+    #[error("something went wrong on our side; please try again")]
+    Internal,
+    /// The server function call itself failed (network, encoding).
+    #[error("request failed: {0}")]
+    Transport(String),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        Self::Transport(value.to_string())
+    }
+}

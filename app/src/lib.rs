@@ -1,0 +1,105 @@
+//! The portal's Leptos application: pages, components and server functions.
+//!
+//! Built twice: with feature `ssr` into the server binary, and with feature
+//! `hydrate` into the WebAssembly bundle that makes the server-rendered pages
+//! interactive.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+pub mod types;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode,
+    components::{Route, Router, Routes},
+    path,
+};
+
+use crate::components::layout::Header;
+use crate::pages::{
+    apps::AppsPage, coming::ComingPage, login::LoginPage, not_found::NotFound, signup::SignupPage,
+};
+use crate::types::SessionInfo;
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="data:," />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The session as loaded once per page load, shared with every page.
+#[derive(Clone, Copy)]
+pub struct SessionResource(pub Resource<Result<SessionInfo, error::AppError>>);
+
+/// The root component: layout and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let session = Resource::new_blocking(|| (), |_| api::session::load_session());
+    provide_context(SessionResource(session));
+
+    // Every route renders fully on the server before it is sent (`SsrMode::Async`),
+    // so pages and their data work without JavaScript.
+    view! {
+        <Stylesheet id="leptos" href="/pkg/portal.css" />
+        <Title text="Open Platform Sandbox" />
+        <Router>
+            <Header />
+            <main class="container">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
+                    <Route path=path!("/apps") view=AppsPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/transactions")
+                        view=|| view! { <ComingPage title="Transactions" /> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/notifications")
+                        view=|| view! { <ComingPage title="Notifications" /> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/tools")
+                        view=|| view! { <ComingPage title="Tools" /> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/docs")
+                        view=|| view! { <ComingPage title="Docs" /> }
+                        ssr=SsrMode::Async
+                    />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// Entry point of the WebAssembly bundle: attaches to the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

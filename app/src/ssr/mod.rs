@@ -1,0 +1,13 @@
+//! Server-only code: state, database entities, accounts and sessions.
+
+pub mod auth;
+pub mod db;
+pub mod session;
+pub mod state;
+
+/// The current time as unix milliseconds, the unit every stored time uses.
+pub fn now_ms() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    // i64 milliseconds cover ±292 million years; the cast cannot truncate a real clock.
+    (now.unix_timestamp_nanos() / 1_000_000) as i64
+}

@@ -1,0 +1,17 @@
+//! Database schema for the portal, applied at start-up (`server serve`), by
+//! `server migrate`, and by every test that opens a fresh database.
+#![forbid(unsafe_code)]
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_accounts;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261127_000001_accounts::Migration)]
+    }
+}

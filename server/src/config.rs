@@ -1,0 +1,158 @@
+//! Configuration: `Leptos.toml` (site options) plus the environment (SPEC §8.1).
+
+use std::path::PathBuf;
+
+use leptos::prelude::LeptosOptions;
+use url::Url;
+
+use crate::error::{Error, Result};
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `PORTAL_DATA_DIR` (default `./data`): the SQLite file and generated secrets live here.
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL` (default: SQLite file `portal.db` in the data dir): `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// `PORTAL_PUBLIC_URL` (default `http://<site addr>`): base URL of links, and the origin
+    /// portal forms must come from.
+    pub public_url: Url,
+    /// Leptos' site options from `Leptos.toml`, with `LEPTOS_*` variables applied
+    /// (`LEPTOS_SITE_ADDR` is the listen address).
+    pub leptos: LeptosOptions,
+}
+
+impl Config {
+    /// Reads `Leptos.toml` from the working directory and the process environment.
+    pub fn load() -> Result<Self> {
+        let file = "Leptos.toml";
+        if !std::path::Path::new(file).is_file() {
+            return Err(Error::Config(format!(
+                "{file} not found in {}; run the server from the project root",
+                std::env::current_dir()
+                    .map(|dir| dir.display().to_string())
+                    .unwrap_or_default()
+            )));
+        }
+        let leptos = leptos::prelude::get_configuration(Some(file))
+            .map_err(|err| Error::Config(format!("{file}: {err}")))?
+            .leptos_options;
+        Self::from_env(leptos, |name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from Leptos options and an environment lookup.
+    pub fn from_env(leptos: LeptosOptions, env: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let var = |name: &str| {
+            env(name)
+                .map(|value| value.trim().to_owned())
+                .filter(|value| !value.is_empty())
+        };
+        let data_dir = PathBuf::from(var("PORTAL_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = match var("DATABASE_URL") {
+            Some(url) => url,
+            None => format!("sqlite://{}?mode=rwc", data_dir.join("portal.db").display()),
+        };
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(Error::Config(format!(
+                "DATABASE_URL must start with sqlite:// or postgres://, got {}",
+                redact_url(&database_url)
+            )));
+        }
+        let public_url = match var("PORTAL_PUBLIC_URL") {
+            Some(raw) => {
+                Url::parse(&raw).map_err(|err| Error::Config(format!("PORTAL_PUBLIC_URL {raw:?}: {err}")))?
+            }
+            None => Url::parse(&format!("http://{}", leptos.site_addr))
+                .map_err(|err| Error::Config(format!("LEPTOS_SITE_ADDR {}: {err}", leptos.site_addr)))?,
+        };
+        if !matches!(public_url.scheme(), "http" | "https") || public_url.host_str().is_none() {
+            return Err(Error::Config(format!(
+                "PORTAL_PUBLIC_URL must be an http(s) URL, got {public_url}"
+            )));
+        }
+        Ok(Self {
+            data_dir,
+            database_url,
+            public_url,
+            leptos,
+        })
+    }
+
+    /// Cookies get the `Secure` flag when the portal is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+}
+
+/// The URL with any password replaced, for messages and logs.
+pub fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            // Setting a password only fails for URLs without a host, which have none to hide.
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => raw.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config> {
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let leptos = LeptosOptions::builder()
+            .output_name("portal")
+            .site_addr(std::net::SocketAddr::from(([127, 0, 0, 1], 3000)))
+            .build();
+        Config::from_env(leptos, |name| {
+            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn defaults_follow_the_spec() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("./data"));
+        assert_eq!(config.database_url, "sqlite://./data/portal.db?mode=rwc");
+        assert_eq!(config.public_url.as_str(), "http://127.0.0.1:3000/");
+        assert!(!config.secure_cookies());
+    }
+
+    #[test]
+    fn the_database_follows_the_data_dir_unless_given() {
+        let config = config(&[("PORTAL_DATA_DIR", "/var/lib/portal")]).unwrap();
+        assert_eq!(config.database_url, "sqlite:///var/lib/portal/portal.db?mode=rwc");
+        let config = config_with_pg();
+        assert_eq!(config.database_url, "postgres://u:p@db/portal");
+    }
+
+    fn config_with_pg() -> Config {
+        config(&[("DATABASE_URL", "postgres://u:p@db/portal")]).unwrap()
+    }
+
+    #[test]
+    fn https_public_urls_make_cookies_secure() {
+        assert!(
+            config(&[("PORTAL_PUBLIC_URL", "https://sandbox.example.com")])
+                .unwrap()
+                .secure_cookies()
+        );
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_variable_named() {
+        let err = config(&[("DATABASE_URL", "mysql://u:secret@db/x")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("DATABASE_URL") && !err.contains("secret"), "{err}");
+        let err = config(&[("PORTAL_PUBLIC_URL", "ftp://example.com")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("PORTAL_PUBLIC_URL"), "{err}");
+    }
+}

@@ -1,0 +1,46 @@
+//! Opening the database and applying migrations.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+
+use crate::config::redact_url;
+use crate::error::{Error, Result};
+
+/// Connects to SQLite (file, WAL) or PostgreSQL, failing fast when unreachable.
+pub async fn connect(url: &str) -> Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url);
+    options
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        options.map_sqlx_sqlite_opts(|sqlite| {
+            sqlite
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+        });
+    }
+    let db = Database::connect(options)
+        .await
+        .map_err(|source| Error::Connect {
+            url: redact_url(url),
+            source,
+        })?;
+    // sqlx connects lazily for some drivers; a ping makes an unreachable server fail here.
+    db.ping().await.map_err(|source| Error::Connect {
+        url: redact_url(url),
+        source,
+    })?;
+    Ok(db)
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<()> {
+    Migrator::up(db, None).await.map_err(Error::Migrate)
+}

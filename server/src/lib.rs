@@ -1,0 +1,119 @@
+//! The portal server: the Leptos pages, the account endpoints and (later) the
+//! gateway, in one axum application.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod portal;
+pub mod session_store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use app::ssr::state::AppState;
+use app::{App, shell};
+
+pub use crate::config::Config;
+pub use crate::error::{Error, Result};
+use crate::portal::{auth, guard};
+use crate::session_store::DbSessionStore;
+
+/// Request bodies above this size are refused with 413 (SPEC §6).
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// Sessions end after a week without a request.
+const SESSION_IDLE_DAYS: i64 = 7;
+
+/// Opens the database, applies migrations, and serves on `listener` until `shutdown` resolves.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    ensure_data_dir(&config)?;
+    let db = db::connect(&config.database_url).await?;
+    db::migrate(&db).await?;
+    let state = AppState {
+        db: db.clone(),
+        leptos_options: config.leptos.clone(),
+    };
+    let store = DbSessionStore::new(db.clone());
+    let cleanup = tokio::spawn(delete_expired_sessions(store.clone()));
+    let app = router(state, store, &config);
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, public_url = %config.public_url, "listening");
+    }
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await;
+    cleanup.abort();
+    if let Err(err) = db.close().await {
+        tracing::warn!(%err, "closing the database");
+    }
+    served.map_err(Error::Serve)
+}
+
+/// Creates `PORTAL_DATA_DIR` when the database lives in it (the SQLite default).
+pub fn ensure_data_dir(config: &Config) -> Result<()> {
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| Error::DataDir {
+            path: config.data_dir.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState, store: DbSessionStore, config: &Config) -> Router {
+    let sessions = SessionManagerLayer::new(store)
+        .with_name("portal_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_IDLE_DAYS)));
+    let routes = generate_route_list(App);
+    let leptos_options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/signup", post(auth::signup))
+        .route("/login", post(auth::login))
+        .route("/logout", post(auth::logout))
+        .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(guard::redirect_pages))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::load_current_user,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            guard::AllowedOrigin::new(&config.public_url),
+            guard::same_origin_only,
+        ))
+        .layer(sessions)
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn delete_expired_sessions(store: DbSessionStore) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match store.delete_expired().await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "expired sessions deleted"),
+            Err(err) => tracing::warn!(%err, "cannot delete expired sessions"),
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Middleware: who is logged in, which pages need it, and where posts may come from.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+use url::Url;
+
+use app::ssr::auth::load_user;
+use app::ssr::session::USER_ID_KEY;
+use app::ssr::state::AppState;
+
+/// Portal sections that need a logged-in user; subpaths included.
+const PRIVATE_PREFIXES: [&str; 6] = [
+    "/apps",
+    "/transactions",
+    "/notifications",
+    "/test-payments",
+    "/tools",
+    "/audit",
+];
+
+fn is_private(path: &str) -> bool {
+    PRIVATE_PREFIXES.iter().any(|prefix| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
+/// Puts the session's user (an [`app::types::CurrentUser`]) into the request's extensions.
+pub async fn load_current_user(
+    State(state): State<AppState>,
+    session: Session,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let user_id = match session.get::<i64>(USER_ID_KEY).await {
+        Ok(user_id) => user_id,
+        Err(err) => {
+            tracing::error!(%err, "cannot load the session");
+            return internal_error();
+        }
+    };
+    if let Some(user_id) = user_id {
+        match load_user(&state.db, user_id).await {
+            Ok(Some(user)) => {
+                req.extensions_mut().insert(user);
+            }
+            Ok(None) => {
+                // The user is gone; the session is worthless.
+                let _ = session.flush().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot load the session's user");
+                return internal_error();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+fn internal_error() -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side; please try again.",
+    )
+        .into_response()
+}
+
+/// HTTP redirects for page loads: logged-out visitors to `/login?next=…`,
+/// logged-in ones away from `/login` and `/signup`.
+pub async fn redirect_pages(req: Request, next: Next) -> Response {
+    if !matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD) {
+        return next.run(req).await;
+    }
+    let logged_in = req.extensions().get::<app::types::CurrentUser>().is_some();
+    let path = req.uri().path();
+    if path == "/" {
+        return Redirect::to(if logged_in { "/apps" } else { "/login" }).into_response();
+    }
+    if logged_in && (path == "/login" || path == "/signup") {
+        return Redirect::to("/apps").into_response();
+    }
+    if !logged_in && is_private(path) {
+        let target = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
+        let next: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
+        return Redirect::to(&format!("/login?next={next}")).into_response();
+    }
+    next.run(req).await
+}
+
+/// The origins portal forms and server functions may be posted from.
+#[derive(Debug, Clone)]
+pub struct AllowedOrigin {
+    public: url::Origin,
+}
+
+impl AllowedOrigin {
+    /// Allows the origin of `PORTAL_PUBLIC_URL`, and the request's own `Host`.
+    pub fn new(public_url: &Url) -> Arc<Self> {
+        Arc::new(Self {
+            public: public_url.origin(),
+        })
+    }
+
+    fn accepts(&self, source: &str, headers: &HeaderMap) -> bool {
+        let Ok(url) = Url::parse(source) else {
+            return false;
+        };
+        if url.origin() == self.public {
+            return true;
+        }
+        // A browser cannot forge Host for another site, so "same host as this request" is same-origin.
+        let host = headers.get(header::HOST).and_then(|value| value.to_str().ok());
+        let authority = match (url.host_str(), url.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            (None, _) => return false,
+        };
+        matches!(url.scheme(), "http" | "https")
+            && host.is_some_and(|host| host.eq_ignore_ascii_case(&authority))
+    }
+}
+
+/// Refuses state-changing requests whose `Origin` (or, without it, `Referer`) is another site.
+pub async fn same_origin_only(
+    State(allowed): State<Arc<AllowedOrigin>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if req.method().is_safe() {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let source = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+        .and_then(|value| value.to_str().ok());
+    match source {
+        Some(source) if allowed.accepts(source, headers) => next.run(req).await,
+        _ => (
+            StatusCode::FORBIDDEN,
+            "Cross-origin request refused: portal forms must be posted from the portal itself.",
+        )
+            .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_paths_include_subpaths_but_not_lookalikes() {
+        assert!(is_private("/apps"));
+        assert!(is_private("/apps/1904837261"));
+        assert!(is_private("/tools/signature"));
+        assert!(!is_private("/appsx"));
+        assert!(!is_private("/login"));
+        assert!(!is_private("/docs"));
+    }
+
+    #[test]
+    fn origins_match_the_public_url_or_the_host_header() {
+        let allowed = AllowedOrigin::new(&Url::parse("http://127.0.0.1:3000").unwrap());
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, "localhost:3000".parse().unwrap());
+        assert!(allowed.accepts("http://127.0.0.1:3000", &headers));
+        assert!(allowed.accepts("http://localhost:3000/login", &headers));
+        assert!(!allowed.accepts("http://evil.example", &headers));
+        assert!(!allowed.accepts("http://localhost:3001", &headers));
+        assert!(!allowed.accepts("null", &headers));
+    }
+}

@@ -1,0 +1,108 @@
+//! A tower-sessions store in the portal's own database, so sessions survive restarts.
+
+use async_trait::async_trait;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, SqlErr};
+use time::OffsetDateTime;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{Error as StoreError, Result as StoreResult, SessionStore};
+
+use app::ssr::db::session;
+use app::ssr::now_ms;
+
+/// Sessions as rows of the `sessions` table (JSON data, expiry in unix ms).
+#[derive(Debug, Clone)]
+pub struct DbSessionStore {
+    db: DatabaseConnection,
+}
+
+impl DbSessionStore {
+    /// A store on this connection pool.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// Deletes every expired session; returns how many.
+    pub async fn delete_expired(&self) -> Result<u64, DbErr> {
+        let deleted = session::Entity::delete_many()
+            .filter(session::Column::ExpiresAt.lte(now_ms()))
+            .exec(&self.db)
+            .await?;
+        Ok(deleted.rows_affected)
+    }
+
+    fn row(record: &Record) -> StoreResult<session::ActiveModel> {
+        let data = serde_json::to_string(&record.data).map_err(|err| StoreError::Encode(err.to_string()))?;
+        Ok(session::ActiveModel {
+            id: Set(record.id.to_string()),
+            data: Set(data),
+            expires_at: Set(unix_ms(record.expiry_date)),
+        })
+    }
+}
+
+fn unix_ms(at: OffsetDateTime) -> i64 {
+    // Session expiries are near the present, far inside i64 milliseconds.
+    (at.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn backend(err: DbErr) -> StoreError {
+    StoreError::Backend(err.to_string())
+}
+
+#[async_trait]
+impl SessionStore for DbSessionStore {
+    async fn create(&self, record: &mut Record) -> StoreResult<()> {
+        // Ids are 128 random bits; a collision is astronomically unlikely but handled.
+        for _ in 0..5 {
+            match session::Entity::insert(Self::row(record)?).exec(&self.db).await {
+                Ok(_) => return Ok(()),
+                Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                    record.id = Id::default();
+                }
+                Err(err) => return Err(backend(err)),
+            }
+        }
+        Err(StoreError::Backend("could not find a free session id".into()))
+    }
+
+    async fn save(&self, record: &Record) -> StoreResult<()> {
+        session::Entity::insert(Self::row(record)?)
+            .on_conflict(
+                OnConflict::column(session::Column::Id)
+                    .update_columns([session::Column::Data, session::Column::ExpiresAt])
+                    .to_owned(),
+            )
+            .exec(&self.db)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> StoreResult<Option<Record>> {
+        let Some(row) = session::Entity::find_by_id(id.to_string())
+            .filter(session::Column::ExpiresAt.gt(now_ms()))
+            .one(&self.db)
+            .await
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let data = serde_json::from_str(&row.data).map_err(|err| StoreError::Decode(err.to_string()))?;
+        let expiry_date = OffsetDateTime::from_unix_timestamp_nanos(i128::from(row.expires_at) * 1_000_000)
+            .map_err(|err| StoreError::Decode(err.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> StoreResult<()> {
+        session::Entity::delete_by_id(id.to_string())
+            .exec(&self.db)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,254 @@
+//! `spawn_app()` and friends: start the real server and talk to it over HTTP.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use leptos::prelude::LeptosOptions;
+use reqwest::cookie::Jar;
+use reqwest::header::{HeaderMap, HeaderValue, LOCATION, ORIGIN};
+use reqwest::{Client, Response, StatusCode, redirect};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use server::Config;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates, for each `async fn name(backend: Backend)`, the tests `name::sqlite` and `name::postgres`.
+macro_rules! db_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+pub(crate) use db_tests;
+
+/// A fresh, empty database: a SQLite file in a temp dir, or a new PostgreSQL database.
+pub struct TestDb {
+    pub url: String,
+    pub dir: TempDir,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = match backend {
+            Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("portal.db").display()),
+            Backend::Postgres => {
+                let admin = std::env::var("TEST_POSTGRES_URL").expect(
+                    "TEST_POSTGRES_URL is not set: PostgreSQL tests need a server. \
+                     Run `make test`, which starts one (scripts/pg.sh).",
+                );
+                let name = format!("it_{:016x}", rand::random::<u64>());
+                let conn = Database::connect(&admin)
+                    .await
+                    .expect("connect to TEST_POSTGRES_URL");
+                conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                conn.close().await.expect("close admin connection");
+                let (base, _) = admin
+                    .rsplit_once('/')
+                    .expect("TEST_POSTGRES_URL has a database path");
+                format!("{base}/{name}")
+            }
+        };
+        Self { url, dir }
+    }
+
+    /// A direct connection, for arranging and inspecting state.
+    pub async fn connect(&self) -> DatabaseConnection {
+        server::db::connect(&self.url)
+            .await
+            .expect("connect to test database")
+    }
+}
+
+/// A running server and an HTTP client with its own cookie jar.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: Client,
+    pub jar: Arc<Jar>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<server::Result<()>>>,
+}
+
+/// The configuration a test server runs with.
+pub fn test_config(db: &TestDb, addr: SocketAddr) -> Config {
+    let leptos = LeptosOptions::builder()
+        .output_name("portal")
+        .site_root(db.dir.path().join("site").display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build();
+    let data_dir = db.dir.path().display().to_string();
+    let url = db.url.clone();
+    Config::from_env(leptos, move |name| match name {
+        "PORTAL_DATA_DIR" => Some(data_dir.clone()),
+        "DATABASE_URL" => Some(url.clone()),
+        _ => None,
+    })
+    .expect("test config")
+}
+
+/// Starts the server on 127.0.0.1:0 against `db`, with a fresh cookie jar.
+pub async fn spawn_app(db: &TestDb) -> TestApp {
+    spawn_app_with_jar(db, Arc::new(Jar::default())).await
+}
+
+/// Starts the server against `db`, sharing an existing cookie jar (a returning browser).
+pub async fn spawn_app_with_jar(db: &TestDb, jar: Arc<Jar>) -> TestApp {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+    let addr = listener.local_addr().expect("local addr");
+    let config = test_config(db, addr);
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(server::run(config, listener, async move {
+        let _ = rx.await;
+    }));
+    let app = TestApp {
+        addr,
+        client: client(&jar, addr),
+        jar,
+        shutdown: Some(tx),
+        task: Some(task),
+    };
+    app.wait_until_ready().await;
+    app
+}
+
+fn client(jar: &Arc<Jar>, addr: SocketAddr) -> Client {
+    // Like a browser posting a portal form: same-origin `Origin` header.
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        ORIGIN,
+        HeaderValue::from_str(&format!("http://{addr}")).expect("origin header"),
+    );
+    Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .expect("http client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    async fn wait_until_ready(&self) {
+        for _ in 0..200 {
+            if let Ok(response) = self.client.get(self.url("/healthz")).send().await
+                && response.status() == StatusCode::OK
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("server did not become ready");
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_html(&self, path: &str) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.text().await.expect("body")
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn signup(&self, email: &str, password: &str, isv_name: &str) -> Response {
+        self.post_form(
+            "/signup",
+            &[("email", email), ("password", password), ("isv_name", isv_name)],
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.post_form("/login", &[("email", email), ("password", password)])
+            .await
+    }
+
+    /// Graceful stop; returns what `server::run` returned.
+    pub async fn stop(mut self) {
+        // Close this client's pooled connections, as a browser would on leaving.
+        self.client = Client::new();
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let stopped = tokio::time::timeout(std::time::Duration::from_secs(20), task).await;
+            stopped
+                .expect("server stops within 20 s")
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// The `Location` of a redirect, asserting it is a 303.
+pub fn see_other(response: &Response) -> String {
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "expected a 303 redirect"
+    );
+    response
+        .headers()
+        .get(LOCATION)
+        .expect("Location")
+        .to_str()
+        .expect("ascii")
+        .to_owned()
+}
+
+/// The value of the session cookie in the jar, if any.
+pub fn session_cookie(app: &TestApp) -> Option<String> {
+    use reqwest::cookie::CookieStore;
+    let url = app.url("/").parse().expect("url");
+    let cookies = app.jar.cookies(&url)?;
+    cookies
+        .to_str()
+        .ok()?
+        .split("; ")
+        .find_map(|pair| pair.strip_prefix("portal_session=").map(str::to_owned))
+}
+
+pub const PASSWORD: &str = "correct horse battery";

@@ -1,0 +1,137 @@
+//! Redirects for logged-out and logged-in visitors, cross-origin posts, 404s and body limits.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{Backend, PASSWORD, TestDb, db_tests, see_other, spawn_app};
+
+db_tests!(
+    logged_out_visitors_are_sent_to_login_with_next,
+    logged_in_visitors_skip_login_and_signup,
+    cross_origin_posts_are_refused,
+    pages_work_without_javascript_and_unknown_paths_are_404,
+);
+
+async fn logged_out_visitors_are_sent_to_login_with_next(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    assert_eq!(see_other(&app.get("/").await), "/login");
+    assert_eq!(see_other(&app.get("/apps").await), "/login?next=%2Fapps");
+    assert_eq!(
+        see_other(&app.get("/apps/1904837261?tab=keys").await),
+        "/login?next=%2Fapps%2F1904837261%3Ftab%3Dkeys"
+    );
+    for path in [
+        "/transactions",
+        "/notifications",
+        "/tools",
+        "/audit",
+        "/test-payments",
+    ] {
+        assert_eq!(
+            see_other(&app.get(path).await),
+            format!("/login?next=%2F{}", &path[1..]),
+            "{path}"
+        );
+    }
+    assert_eq!(app.get("/login").await.status(), StatusCode::OK);
+    assert_eq!(app.get("/signup").await.status(), StatusCode::OK);
+    assert_eq!(app.get("/docs").await.status(), StatusCode::OK);
+}
+
+async fn logged_in_visitors_skip_login_and_signup(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    see_other(&app.signup("dev@example.com", PASSWORD, "Acme").await);
+    assert_eq!(see_other(&app.get("/login").await), "/apps");
+    assert_eq!(see_other(&app.get("/signup").await), "/apps");
+    assert_eq!(see_other(&app.get("/").await), "/apps");
+    for path in ["/transactions", "/notifications", "/tools", "/docs"] {
+        let html = app.get_html(path).await;
+        assert!(html.contains("This part of the console is coming."), "{path}");
+    }
+}
+
+async fn cross_origin_posts_are_refused(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    see_other(&app.signup("dev@example.com", PASSWORD, "Acme").await);
+
+    let form = [
+        ("email", "x@example.com"),
+        ("password", PASSWORD),
+        ("isv_name", "Evil"),
+    ];
+    let evil = app
+        .client
+        .post(app.url("/signup"))
+        .header("origin", "http://evil.example")
+        .form(&form);
+    assert_eq!(evil.send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    let null_origin = app.client.post(app.url("/logout")).header("origin", "null");
+    assert_eq!(null_origin.send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    let server_fn = app
+        .client
+        .post(app.url("/api/load_session"))
+        .header("origin", "http://evil.example");
+    assert_eq!(server_fn.send().await.unwrap().status(), StatusCode::FORBIDDEN);
+
+    // Without Origin, the Referer decides; without either, the post is refused.
+    let bare = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = bare
+        .post(app.url("/login"))
+        .form(&[("email", "dev@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = bare
+        .post(app.url("/login"))
+        .header("referer", "http://evil.example/page")
+        .form(&[("email", "dev@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = bare
+        .post(app.url("/login"))
+        .header("referer", app.url("/login"))
+        .form(&[("email", "dev@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(see_other(&response), "/apps");
+
+    // The refused logout left the session alone, and the refused sign-up created nothing.
+    assert_eq!(app.get("/apps").await.status(), StatusCode::OK);
+    let stranger = spawn_app(&db).await;
+    assert_eq!(
+        see_other(&stranger.login("x@example.com", PASSWORD).await),
+        "/login"
+    );
+}
+
+async fn pages_work_without_javascript_and_unknown_paths_are_404(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let login = app.get_html("/login").await;
+    assert!(
+        login.contains(r#"<form method="post" action="/login""#),
+        "a plain HTML form"
+    );
+    let signup = app.get_html("/signup").await;
+    assert!(signup.contains(r#"<form method="post" action="/signup""#));
+    assert!(signup.contains(r#"name="isv_name""#) && signup.contains(r#"name="password""#));
+
+    let missing = app.get("/no/such/page").await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(missing.text().await.unwrap().contains("Page not found"));
+
+    let huge = "x".repeat(server::BODY_LIMIT + 1);
+    let response = app
+        .post_form("/login", &[("email", huge.as_str()), ("password", PASSWORD)])
+        .await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
