@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints (ssr and hydrate), unit and integration
+# tests on SQLite and PostgreSQL, then the end-to-end tests in Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+export LEPTOS_OUTPUT_NAME=portal
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "setup"
+scripts/setup.sh test
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (ssr)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "clippy (hydrate)"
+cargo clippy -p app --lib --locked --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+step "PostgreSQL for the tests"
+TEST_POSTGRES_URL="$(scripts/pg.sh start)"
+export TEST_POSTGRES_URL
+trap 'scripts/pg.sh stop' EXIT
+
+step "cargo test (SQLite and PostgreSQL)"
+cargo test --workspace --locked
+
+step "release build (cargo leptos build --release)"
+cargo leptos build --release
+
+step "end-to-end tests (Playwright, Debian Chromium)"
+(cd end2end && npx playwright test)
+
+step "all tests passed"
