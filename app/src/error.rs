@@ -33,3 +33,30 @@ impl FromServerFnError for AppError {
         Self::Transport(value.to_string())
     }
 }
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// Logs an internal failure with its detail and returns the generic error.
+    pub fn internal(err: impl std::fmt::Display) -> Self {
+        tracing::error!(%err, "server function failed");
+        Self::Internal
+    }
+
+    /// `NotFound`, and sets the response status to 404 (for pages and server functions alike).
+    pub fn not_found() -> Self {
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::NOT_FOUND);
+        }
+        Self::NotFound
+    }
+
+    /// Maps an app operation's error.
+    pub fn from_apps(err: crate::ssr::apps::AppsError) -> Self {
+        use crate::ssr::apps::AppsError;
+        match err {
+            AppsError::NotFound => Self::not_found(),
+            AppsError::Invalid(errors) => Self::Invalid(errors.into_values().collect::<Vec<_>>().join(" ")),
+            AppsError::Internal(detail) => Self::internal(detail),
+        }
+    }
+}

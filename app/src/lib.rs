@@ -21,9 +21,16 @@ use leptos_router::{
     path,
 };
 
-use crate::components::layout::Header;
+use crate::components::layout::{Header, Notice};
 use crate::pages::{
-    apps::AppsPage, coming::ComingPage, login::LoginPage, not_found::NotFound, signup::SignupPage,
+    app_detail::{AppDetailPage, DeleteAppPage},
+    app_form::{EditAppPage, NewAppPage},
+    apps::AppsPage,
+    audit::AuditPage,
+    coming::ComingPage,
+    login::LoginPage,
+    not_found::NotFound,
+    signup::SignupPage,
 };
 use crate::types::SessionInfo;
 
@@ -66,10 +73,16 @@ pub fn App() -> impl IntoView {
         <Router>
             <Header />
             <main class="container">
+                <Notice />
                 <Routes fallback=NotFound>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
                     <Route path=path!("/apps") view=AppsPage ssr=SsrMode::Async />
+                    <Route path=path!("/apps/new") view=NewAppPage ssr=SsrMode::Async />
+                    <Route path=path!("/apps/:appid") view=AppDetailPage ssr=SsrMode::Async />
+                    <Route path=path!("/apps/:appid/edit") view=EditAppPage ssr=SsrMode::Async />
+                    <Route path=path!("/apps/:appid/delete") view=DeleteAppPage ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/transactions")
                         view=|| view! { <ComingPage title="Transactions" /> }

@@ -1,5 +1,7 @@
 //! Values shared by the server and the browser.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// The logged-in user and their ISV account (the tenant).
@@ -17,16 +19,46 @@ pub struct CurrentUser {
 
 /// A message for the next page, after a form post redirected (post/redirect/get).
 ///
-/// It carries what the user typed, so the form can be shown again filled in.
-/// Passwords are never kept.
+/// It carries what the user typed, so the form can be shown again filled in,
+/// and an error per field. Passwords and keys are never kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flash {
-    /// The error to show above the form.
+    /// An error about the whole form, shown above it.
     pub error: String,
-    /// The e-mail the user typed.
-    pub email: String,
-    /// The ISV name the user typed (sign-up only).
-    pub isv_name: String,
+    /// A success message.
+    pub notice: String,
+    /// What the user typed, by field name.
+    pub values: BTreeMap<String, String>,
+    /// Errors by field name.
+    pub field_errors: BTreeMap<String, String>,
+}
+
+impl Flash {
+    /// A flash with only an error message.
+    pub fn error(message: impl Into<String>) -> Self {
+        Self {
+            error: message.into(),
+            ..Self::default()
+        }
+    }
+
+    /// A flash with only a notice.
+    pub fn notice(message: impl Into<String>) -> Self {
+        Self {
+            notice: message.into(),
+            ..Self::default()
+        }
+    }
+
+    /// What the user typed into `field` (empty if nothing).
+    pub fn value(&self, field: &str) -> String {
+        self.values.get(field).cloned().unwrap_or_default()
+    }
+
+    /// The error for `field` (empty if none).
+    pub fn field_error(&self, field: &str) -> String {
+        self.field_errors.get(field).cloned().unwrap_or_default()
+    }
 }
 
 /// What every page needs to know about the visitor.
@@ -36,4 +68,152 @@ pub struct SessionInfo {
     pub user: Option<CurrentUser>,
     /// A one-time message left by the previous form post.
     pub flash: Option<Flash>,
+}
+
+/// An app as listed on `/apps`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppSummary {
+    /// The 10-digit appid.
+    pub appid: String,
+    /// The app's name.
+    pub name: String,
+    /// `active` or `disabled`.
+    pub status: String,
+    /// Creation time, unix ms.
+    pub created_at: i64,
+}
+
+/// What a key slot is doing now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeySlotState {
+    /// Signs outgoing messages and verifies incoming ones.
+    Current,
+    /// The previous key: still verifies incoming requests until `expires_at`.
+    Grace,
+    /// The previous key after its grace period: verifies nothing.
+    Expired,
+    /// Never used.
+    Empty,
+}
+
+/// One of an app's two key slots (`sign_key_index` 1 or 2), masked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeySlot {
+    /// 1 or 2.
+    pub index: i16,
+    /// What the slot does now.
+    pub state: KeySlotState,
+    /// The key with all but its last four characters hidden; empty for an empty slot.
+    pub masked: String,
+    /// When the key was made, unix ms.
+    pub created_at: Option<i64>,
+    /// When a key in grace stops verifying, unix ms.
+    pub expires_at: Option<i64>,
+}
+
+/// An app's detail page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppDetail {
+    /// The 10-digit appid.
+    pub appid: String,
+    /// The app's name.
+    pub name: String,
+    /// Free text about the app.
+    pub description: String,
+    /// Default notify URL for test payments.
+    pub notify_url: String,
+    /// Default return URL for test payments.
+    pub return_url: String,
+    /// The app's entry page (share-login target), if any.
+    pub app_url: Option<String>,
+    /// `GET` or `POST`.
+    pub notify_method: String,
+    /// `real` or `fast` (minutes become seconds).
+    pub retry_speed: String,
+    /// `active` or `disabled`.
+    pub status: String,
+    /// Creation time, unix ms.
+    pub created_at: i64,
+    /// Last change, unix ms.
+    pub updated_at: i64,
+    /// Both key slots.
+    pub slots: Vec<KeySlot>,
+    /// The current key in clear, only on the page load right after an explicit reveal.
+    pub revealed_key: Option<String>,
+    /// The latest notifications the built-in demo receiver got for this appid.
+    pub demo_receipts: Vec<DemoReceipt>,
+}
+
+/// A notification the built-in demo receiver got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoReceipt {
+    /// `GET` or `POST`.
+    pub method: String,
+    /// The parameters as received (query string or form body).
+    pub params: String,
+    /// When, unix ms.
+    pub received_at: i64,
+}
+
+/// One audit log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Entry id (newest is highest).
+    pub id: i64,
+    /// Who: the user's e-mail.
+    pub actor: String,
+    /// What, as a code such as `key.revealed`.
+    pub action: String,
+    /// The target, such as an appid.
+    pub target: String,
+    /// More detail, such as the fields changed.
+    pub detail: String,
+    /// The client IP.
+    pub ip: String,
+    /// When, unix ms.
+    pub created_at: i64,
+}
+
+/// A page of the audit log, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    /// The entries.
+    pub entries: Vec<AuditEntry>,
+    /// The `before` cursor of the next (older) page, if there is one.
+    pub next_before: Option<i64>,
+}
+
+/// Formats unix milliseconds as `YYYY-MM-DD HH:MM:SS` in UTC+8, the platform's time zone.
+pub fn format_time(unix_ms: i64) -> String {
+    let secs = unix_ms.div_euclid(1000) + 8 * 3600;
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_time;
+
+    #[test]
+    fn times_are_shown_in_utc_plus_8() {
+        assert_eq!(format_time(0), "1970-01-01 08:00:00");
+        // 2026-11-27T04:00:00Z
+        assert_eq!(format_time(1_795_752_000_000), "2026-11-27 12:00:00");
+        assert_eq!(format_time(951_782_400_000), "2000-02-29 08:00:00");
+    }
 }

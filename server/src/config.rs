@@ -1,6 +1,7 @@
 //! Configuration: `Leptos.toml` (site options) plus the environment (SPEC §8.1).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use leptos::prelude::LeptosOptions;
 use url::Url;
@@ -20,6 +21,45 @@ pub struct Config {
     /// Leptos' site options from `Leptos.toml`, with `LEPTOS_*` variables applied
     /// (`LEPTOS_SITE_ADDR` is the listen address).
     pub leptos: LeptosOptions,
+    /// `PORTAL_MASTER_KEY`: 64 hex characters. Unset: `master.key` in the data dir,
+    /// generated on first run.
+    pub master_key: Option<Secret>,
+    /// `PORTAL_KEY_GRACE` (default `24h`): how long a rotated-out key keeps verifying.
+    pub key_grace: Duration,
+}
+
+/// A configuration secret; `Debug` never shows it.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret's text.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// Parses durations like `500ms`, `10s`, `1m`, `24h`, `7d`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let millis = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    Some(Duration::from_millis(number.checked_mul(millis)?))
 }
 
 impl Config {
@@ -73,11 +113,22 @@ impl Config {
                 "PORTAL_PUBLIC_URL must be an http(s) URL, got {public_url}"
             )));
         }
+        let key_grace = match var("PORTAL_KEY_GRACE") {
+            None => Duration::from_secs(24 * 3600),
+            Some(raw) => parse_duration(&raw).ok_or_else(|| {
+                Error::Config(format!(
+                    "PORTAL_KEY_GRACE must be a duration like 24h, 30m or 0s, got {raw:?}"
+                ))
+            })?,
+        };
+        let master_key = var("PORTAL_MASTER_KEY").map(Secret);
         Ok(Self {
             data_dir,
             database_url,
             public_url,
             leptos,
+            master_key,
+            key_grace,
         })
     }
 
@@ -133,6 +184,26 @@ mod tests {
 
     fn config_with_pg() -> Config {
         config(&[("DATABASE_URL", "postgres://u:p@db/portal")]).unwrap()
+    }
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("24h"), Some(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration("0s"), Some(Duration::ZERO));
+        assert_eq!(parse_duration("1500ms"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2d"), Some(Duration::from_secs(172_800)));
+        assert_eq!(parse_duration("h"), None);
+        assert_eq!(parse_duration("10"), None);
+        assert_eq!(parse_duration("10y"), None);
+        assert_eq!(config(&[]).unwrap().key_grace, Duration::from_secs(86_400));
+        assert!(config(&[("PORTAL_KEY_GRACE", "soon")]).is_err());
+    }
+
+    #[test]
+    fn the_master_key_never_shows_in_debug_output() {
+        let key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        let config = config(&[("PORTAL_MASTER_KEY", key)]).unwrap();
+        assert!(!format!("{config:?}").contains("00112233"));
     }
 
     #[test]

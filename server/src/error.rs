@@ -35,6 +35,12 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The master key is missing, malformed or wrong.
+    #[error("master key: {0}")]
+    MasterKey(#[from] app::ssr::keys::KeyError),
+    /// `seed-demo` failed.
+    #[error("seed-demo: {0}")]
+    Seed(String),
     /// The HTTP server failed while running.
     #[error("server error: {0}")]
     Serve(std::io::Error),

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod portal;
 pub mod session_store;
@@ -26,7 +27,7 @@ use app::{App, shell};
 
 pub use crate::config::Config;
 pub use crate::error::{Error, Result};
-use crate::portal::{auth, guard};
+use crate::portal::{apps, auth, guard};
 use crate::session_store::DbSessionStore;
 
 /// Request bodies above this size are refused with 413 (SPEC §6).
@@ -40,13 +41,8 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    ensure_data_dir(&config)?;
-    let db = db::connect(&config.database_url).await?;
-    db::migrate(&db).await?;
-    let state = AppState {
-        db: db.clone(),
-        leptos_options: config.leptos.clone(),
-    };
+    let state = prepare(&config).await?;
+    let db = state.db.clone();
     let store = DbSessionStore::new(db.clone());
     let cleanup = tokio::spawn(delete_expired_sessions(store.clone()));
     let app = router(state, store, &config);
@@ -63,15 +59,31 @@ pub async fn run(
     served.map_err(Error::Serve)
 }
 
-/// Creates `PORTAL_DATA_DIR` when the database lives in it (the SQLite default).
+/// Opens the database, applies migrations and loads the master key.
+pub async fn prepare(config: &Config) -> Result<AppState> {
+    ensure_data_dir(config)?;
+    let db = db::connect(&config.database_url).await?;
+    db::migrate(&db).await?;
+    let master_key = app::ssr::keys::load_master_key(
+        config.master_key.as_ref().map(|secret| secret.expose()),
+        &config.data_dir,
+        &db,
+    )
+    .await?;
+    Ok(AppState {
+        db,
+        leptos_options: config.leptos.clone(),
+        master_key,
+        key_grace_ms: i64::try_from(config.key_grace.as_millis()).unwrap_or(i64::MAX),
+    })
+}
+
+/// Creates `PORTAL_DATA_DIR` (SQLite file, generated master key).
 pub fn ensure_data_dir(config: &Config) -> Result<()> {
-    if config.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&config.data_dir).map_err(|source| Error::DataDir {
-            path: config.data_dir.display().to_string(),
-            source,
-        })?;
-    }
-    Ok(())
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| Error::DataDir {
+        path: config.data_dir.display().to_string(),
+        source,
+    })
 }
 
 /// The whole HTTP application.
@@ -84,11 +96,21 @@ pub fn router(state: AppState, store: DbSessionStore, config: &Config) -> Router
         .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_IDLE_DAYS)));
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
-    Router::new()
+    // Called by other servers and the dispatcher: no session, no same-origin check.
+    let public = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route(demo::RECEIVER_PATH, get(demo::receive).post(demo::receive));
+    let portal = Router::new()
         .route("/signup", post(auth::signup))
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
+        .route("/apps", post(apps::create))
+        .route("/apps/{appid}/edit", post(apps::edit))
+        .route("/apps/{appid}/status", post(apps::set_status))
+        .route("/apps/{appid}/delete", post(apps::delete))
+        .route("/apps/{appid}/reveal", post(apps::reveal))
+        .route("/apps/{appid}/rotate", post(apps::rotate))
+        .route("/apps/{appid}/end-grace", post(apps::end_grace))
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(guard::redirect_pages))
@@ -100,7 +122,9 @@ pub fn router(state: AppState, store: DbSessionStore, config: &Config) -> Router
             guard::AllowedOrigin::new(&config.public_url),
             guard::same_origin_only,
         ))
-        .layer(sessions)
+        .layer(sessions);
+    public
+        .merge(portal)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

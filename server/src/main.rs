@@ -23,6 +23,8 @@ enum Command {
     Serve,
     /// Apply database migrations, then exit.
     Migrate,
+    /// Create (once) a demo ISV and app, and print their credentials as JSON.
+    SeedDemo,
 }
 
 #[tokio::main]
@@ -59,6 +61,14 @@ async fn execute(command: Command) -> Result<()> {
                 "migrations applied to {}",
                 server::config::redact_url(&config.database_url)
             );
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let state = server::prepare(&config).await?;
+            let credentials = server::demo::seed(&state, &config.public_url).await?;
+            let json =
+                serde_json::to_string_pretty(&credentials).map_err(|err| Error::Seed(err.to_string()))?;
+            println!("{json}");
             Ok(())
         }
     }

@@ -34,6 +34,7 @@ pub fn Header() -> impl IntoView {
                                         .collect_view()}
                                 </nav>
                                 <div class="account">
+                                    <a href="/audit">"Audit log"</a>
                                     <span class="isv-name" title=user.email.clone()>
                                         {user.isv_name.clone()}
                                     </span>
@@ -64,5 +65,19 @@ pub fn Header() -> impl IntoView {
                 })}
             </Suspense>
         </header>
+    }
+}
+
+/// The success message left by the previous form post, if any.
+#[component]
+pub fn Notice() -> impl IntoView {
+    let SessionResource(session) = expect_context();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let notice = session.await.ok().and_then(|info| info.flash).map(|flash| flash.notice).unwrap_or_default();
+                (!notice.is_empty()).then(|| view! { <p class="notice" role="status">{notice}</p> })
+            })}
+        </Suspense>
     }
 }

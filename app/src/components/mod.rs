@@ -1,4 +1,5 @@
 //! Reusable pieces of the page.
 
+pub mod copy_button;
 pub mod layout;
 pub mod password_field;

@@ -21,7 +21,7 @@ pub fn LoginPage() -> impl IntoView {
                     Suspend::new(async move {
                         let flash = session.await.ok().and_then(|info| info.flash).unwrap_or_default();
                         view! {
-                            <FormError message=flash.error />
+                            <FormError message=flash.error.clone() />
                             <form method="post" action="/login" class="stack">
                                 <input type="hidden" name="next" value=next />
                                 <label class="field">
@@ -31,7 +31,7 @@ pub fn LoginPage() -> impl IntoView {
                                         name="email"
                                         autocomplete="email"
                                         required
-                                        value=flash.email
+                                        value=flash.value("email")
                                     />
                                 </label>
                                 <PasswordField

@@ -1,12 +1,24 @@
 //! One module per page.
 
+pub mod app_detail;
+pub mod app_form;
 pub mod apps;
+pub mod audit;
 pub mod coming;
 pub mod login;
 pub mod not_found;
 pub mod signup;
 
 use leptos::prelude::*;
+
+/// The message under a form field; renders nothing for an empty message.
+#[component]
+pub fn FieldError(
+    /// The message; empty means no error.
+    message: String,
+) -> impl IntoView {
+    (!message.is_empty()).then(|| view! { <small class="field-error">{message}</small> })
+}
 
 /// The error box above a form; renders nothing for an empty message.
 #[component]

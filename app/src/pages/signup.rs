@@ -20,7 +20,7 @@ pub fn SignupPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let flash = session.await.ok().and_then(|info| info.flash).unwrap_or_default();
                     view! {
-                        <FormError message=flash.error />
+                        <FormError message=flash.error.clone() />
                         <form method="post" action="/signup" class="stack">
                             <label class="field">
                                 <span>"ISV name"</span>
@@ -30,7 +30,7 @@ pub fn SignupPage() -> impl IntoView {
                                     required
                                     maxlength="64"
                                     autocomplete="organization"
-                                    value=flash.isv_name
+                                    value=flash.value("isv_name")
                                 />
                             </label>
                             <label class="field">
@@ -41,7 +41,7 @@ pub fn SignupPage() -> impl IntoView {
                                     required
                                     maxlength="254"
                                     autocomplete="email"
-                                    value=flash.email
+                                    value=flash.value("email")
                                 />
                             </label>
                             <PasswordField

@@ -278,17 +278,27 @@ pub async fn authenticate(
     let ok = verify_password(found.as_ref().map(|user| user.password_hash.clone()), password).await;
     login_attempt::ActiveModel {
         email: Set(email),
-        ip: Set(ip),
+        ip: Set(ip.clone()),
         succeeded: Set(ok),
         created_at: Set(now),
         ..Default::default()
     }
     .insert(db)
     .await?;
-    match found {
-        Some(user) if ok => load_user(db, user.id)
-            .await?
-            .ok_or(LoginError::InvalidCredentials),
+    let account = match found {
+        Some(user) => load_user(db, user.id).await?,
+        None => None,
+    };
+    if let Some(account) = &account {
+        let action = if ok { "login.succeeded" } else { "login.failed" };
+        let actor = super::audit::Actor {
+            user: account,
+            ip: &ip,
+        };
+        super::audit::record(db, actor, action, &account.email, "").await?;
+    }
+    match account {
+        Some(account) if ok => Ok(account),
         _ => Err(LoginError::InvalidCredentials),
     }
 }

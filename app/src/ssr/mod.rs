@@ -1,7 +1,10 @@
 //! Server-only code: state, database entities, accounts and sessions.
 
+pub mod apps;
+pub mod audit;
 pub mod auth;
 pub mod db;
+pub mod keys;
 pub mod session;
 pub mod state;
 

@@ -42,8 +42,11 @@ pub async fn signup(
 ) -> Response {
     let again = |error: String| Flash {
         error,
-        email: form.email.trim().to_owned(),
-        isv_name: form.isv_name.trim().to_owned(),
+        values: [("email", &form.email), ("isv_name", &form.isv_name)]
+            .into_iter()
+            .map(|(field, value)| (field.to_owned(), value.trim().to_owned()))
+            .collect(),
+        ..Flash::default()
     };
     let parsed = (
         Email::parse(&form.email),
@@ -98,11 +101,8 @@ pub async fn login(
                 }
                 other => other.to_string(),
             };
-            let flash = Flash {
-                error: message,
-                email: form.email.trim().to_owned(),
-                isv_name: String::new(),
-            };
+            let mut flash = Flash::error(message);
+            flash.values.insert("email".into(), form.email.trim().to_owned());
             let back = if next == "/apps" {
                 "/login".to_owned()
             } else {
@@ -136,20 +136,12 @@ async fn log_in(session: &Session, user: &CurrentUser, to: &str) -> Response {
     };
     if let Err(err) = stored.await {
         tracing::error!(%err, "cannot store the session");
-        return flash_and_redirect(
-            session,
-            Flash {
-                error: GENERIC_ERROR.into(),
-                ..Flash::default()
-            },
-            "/login",
-        )
-        .await;
+        return flash_and_redirect(session, Flash::error(GENERIC_ERROR), "/login").await;
     }
     Redirect::to(to).into_response()
 }
 
-async fn flash_and_redirect(session: &Session, flash: Flash, to: &str) -> Response {
+pub async fn flash_and_redirect(session: &Session, flash: Flash, to: &str) -> Response {
     if let Err(err) = session.insert(FLASH_KEY, flash).await {
         tracing::error!(%err, "cannot store the flash message");
     }

@@ -1,5 +1,35 @@
-//! The portal's HTTP plumbing around the Leptos pages: account endpoints,
-//! the current user, login redirects and the same-origin check.
+//! The portal's HTTP plumbing around the Leptos pages: account and app
+//! endpoints, the current user, login redirects and the same-origin check.
 
+pub mod apps;
 pub mod auth;
 pub mod guard;
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use app::types::CurrentUser;
+
+/// Extractor: the logged-in user and the client IP; logged-out requests are sent to `/login`.
+pub struct LoggedIn(pub CurrentUser, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for LoggedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let user = parts
+            .extensions
+            .get::<CurrentUser>()
+            .cloned()
+            .ok_or_else(|| Redirect::to("/login").into_response())?;
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.ip().to_string())
+            .unwrap_or_default();
+        Ok(Self(user, ip))
+    }
+}

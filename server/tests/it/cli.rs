@@ -83,3 +83,88 @@ fn an_unknown_subcommand_is_refused() {
     let output = server(&["frobnicate"], &[]);
     assert!(!output.status.success());
 }
+
+fn seed(envs: &[(&str, &str)]) -> Output {
+    server(&["seed-demo"], envs)
+}
+
+#[test]
+fn seed_demo_is_idempotent_and_prints_the_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let first = seed(&[("PORTAL_DATA_DIR", data)]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&first.stdout).expect("JSON on stdout");
+    for field in ["email", "password", "appid", "key", "notify_url"] {
+        assert!(
+            json[field].as_str().is_some_and(|value| !value.is_empty()),
+            "{field} in {json}"
+        );
+    }
+    assert!(json["notify_url"].as_str().unwrap().ends_with("/demo/notify"));
+    assert_eq!(json["key"].as_str().unwrap().len(), 32);
+    let second = seed(&[("PORTAL_DATA_DIR", data)]);
+    assert!(second.status.success());
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&second.stdout).unwrap(),
+        json,
+        "same credentials"
+    );
+
+    // The generated master key file is private.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("master.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn a_wrong_master_key_stops_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let right = "11".repeat(32);
+    assert!(
+        seed(&[("PORTAL_DATA_DIR", data), ("PORTAL_MASTER_KEY", &right)])
+            .status
+            .success()
+    );
+    let stderr = one_line_error(&seed(&[
+        ("PORTAL_DATA_DIR", data),
+        ("PORTAL_MASTER_KEY", &"22".repeat(32)),
+    ]));
+    assert!(stderr.contains("does not match"), "{stderr}");
+    let stderr = one_line_error(&seed(&[
+        ("PORTAL_DATA_DIR", data),
+        ("PORTAL_MASTER_KEY", "short"),
+    ]));
+    assert!(stderr.contains("64 hexadecimal characters"), "{stderr}");
+    assert!(
+        !dir.path().join("master.key").exists(),
+        "no key file is made when one is configured"
+    );
+}
+
+#[test]
+fn a_lost_master_key_file_is_never_silently_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    assert!(seed(&[("PORTAL_DATA_DIR", data)]).status.success());
+    let file = dir.path().join("master.key");
+    let original = std::fs::read_to_string(&file).unwrap();
+    std::fs::remove_file(&file).unwrap();
+    let stderr = one_line_error(&seed(&[("PORTAL_DATA_DIR", data)]));
+    assert!(stderr.contains("restore the file from your backup"), "{stderr}");
+    assert!(!file.exists());
+    // Restoring the backup brings everything back.
+    std::fs::write(&file, original).unwrap();
+    assert!(seed(&[("PORTAL_DATA_DIR", data)]).status.success());
+}

@@ -252,3 +252,58 @@ pub fn session_cookie(app: &TestApp) -> Option<String> {
 }
 
 pub const PASSWORD: &str = "correct horse battery";
+
+/// A valid app form with the given name.
+pub fn app_form(name: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("name", name.to_owned()),
+        ("description", "A test shop".to_owned()),
+        ("notify_url", "http://127.0.0.1:9/notify".to_owned()),
+        ("return_url", "https://shop.example/return".to_owned()),
+        ("notify_method", "POST".to_owned()),
+        ("retry_speed", "fast".to_owned()),
+    ]
+}
+
+impl TestApp {
+    /// Signs up a fresh ISV on this client.
+    pub async fn signed_up(db: &TestDb, email: &str, isv_name: &str) -> TestApp {
+        let app = spawn_app(db).await;
+        assert_eq!(see_other(&app.signup(email, PASSWORD, isv_name).await), "/apps");
+        app
+    }
+
+    /// Creates an app through the form and returns its appid.
+    pub async fn create_app(&self, name: &str) -> String {
+        let form = app_form(name);
+        let response = self
+            .client
+            .post(self.url("/apps"))
+            .form(&form)
+            .send()
+            .await
+            .expect("POST /apps");
+        let location = see_other(&response);
+        let appid = location
+            .strip_prefix("/apps/")
+            .expect("redirect to the app")
+            .to_owned();
+        assert!(
+            appid.len() == 10 && appid.bytes().all(|b| b.is_ascii_digit()),
+            "appid {appid}"
+        );
+        appid
+    }
+
+    /// Reveals the current key (an explicit, audited action) and returns it.
+    pub async fn reveal_key(&self, appid: &str) -> String {
+        let response = self.post_form(&format!("/apps/{appid}/reveal"), &[]).await;
+        assert_eq!(see_other(&response), format!("/apps/{appid}#credentials"));
+        let html = self.get_html(&format!("/apps/{appid}")).await;
+        let Some(tag) = html.find(r#"id="revealed-key""#) else {
+            panic!("no revealed key on the page: {html}");
+        };
+        let start = tag + html[tag..].find('>').expect("end of tag") + 1;
+        html[start..start + 32].to_owned()
+    }
+}

@@ -4,5 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod apps;
 mod cli;
+mod isolation;
 mod security;

@@ -1,6 +1,10 @@
 //! sea-orm entities, one module per table.
 
+pub mod app;
+pub mod audit_entry;
+pub mod demo_receipt;
 pub mod isv;
 pub mod login_attempt;
 pub mod session;
+pub mod setting;
 pub mod user;

@@ -1,0 +1,152 @@
+//! `/apps/new` and `/apps/{appid}/edit`: the app form, posted to the server.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::SessionResource;
+use crate::api::apps::get_app;
+use crate::pages::{FieldError, FormError, app_detail::AppMissing};
+use crate::types::Flash;
+
+/// The app's fields, filled from `values`, with an error under each bad field.
+#[component]
+fn AppFields(values: BTreeMap<String, String>, flash: Flash) -> impl IntoView {
+    let value = move |field: &str| values.get(field).cloned().unwrap_or_default();
+    let method = value("notify_method");
+    let speed = value("retry_speed");
+    view! {
+        <label class="field">
+            <span>"Name"</span>
+            <input type="text" name="name" required maxlength="64" value=value("name") />
+            <FieldError message=flash.field_error("name") />
+        </label>
+        <label class="field">
+            <span>"Description " <small class="muted">"(optional)"</small></span>
+            <textarea name="description" rows="3" maxlength="1000">
+                {value("description")}
+            </textarea>
+            <FieldError message=flash.field_error("description") />
+        </label>
+        <label class="field">
+            <span>"Notify URL " <small class="muted">"(server-to-server notifications)"</small></span>
+            <input type="url" name="notify_url" required maxlength="512" value=value("notify_url") placeholder="https://shop.example.com/pay/notify" />
+            <FieldError message=flash.field_error("notify_url") />
+        </label>
+        <label class="field">
+            <span>"Return URL " <small class="muted">"(the buyer's browser after paying)"</small></span>
+            <input type="url" name="return_url" required maxlength="512" value=value("return_url") placeholder="https://shop.example.com/pay/done" />
+            <FieldError message=flash.field_error("return_url") />
+        </label>
+        <label class="field">
+            <span>"App URL " <small class="muted">"(optional: entry page for share-login)"</small></span>
+            <input type="url" name="app_url" maxlength="512" value=value("app_url") />
+            <FieldError message=flash.field_error("app_url") />
+        </label>
+        <fieldset class="field">
+            <legend>"Notify method"</legend>
+            <label class="choice">
+                <input type="radio" name="notify_method" value="GET" checked=method != "POST" />
+                " GET with a query string"
+            </label>
+            <label class="choice">
+                <input type="radio" name="notify_method" value="POST" checked=method == "POST" />
+                " POST with a form body"
+            </label>
+            <FieldError message=flash.field_error("notify_method") />
+        </fieldset>
+        <fieldset class="field">
+            <legend>"Sandbox retry speed"</legend>
+            <label class="choice">
+                <input type="radio" name="retry_speed" value="real" checked=speed != "fast" />
+                " Real: retries after 1, 2, 4, 8, 16, 32 minutes"
+            </label>
+            <label class="choice">
+                <input type="radio" name="retry_speed" value="fast" checked=speed == "fast" />
+                " Fast: the same schedule in seconds"
+            </label>
+            <FieldError message=flash.field_error("retry_speed") />
+        </fieldset>
+    }
+}
+
+/// `/apps/new`.
+#[component]
+pub fn NewAppPage() -> impl IntoView {
+    let SessionResource(session) = expect_context();
+    view! {
+        <section class="card">
+            <h1>"Create an app"</h1>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let flash = session.await.ok().and_then(|info| info.flash).unwrap_or_default();
+                    let values = flash.values.clone();
+                    view! {
+                        <FormError message=flash.error.clone() />
+                        <form method="post" action="/apps" class="stack">
+                            <AppFields values flash />
+                            <div class="actions">
+                                <button type="submit" class="primary">"Create app"</button>
+                                <a href="/apps">"Cancel"</a>
+                            </div>
+                        </form>
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// `/apps/{appid}/edit`: filled from the app, or from what was typed after an error.
+#[component]
+pub fn EditAppPage() -> impl IntoView {
+    let SessionResource(session) = expect_context();
+    let params = use_params_map();
+    let appid = move || params.read().get("appid").unwrap_or_default();
+    let app = Resource::new_blocking(appid, get_app);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let flash = session.await.ok().and_then(|info| info.flash).unwrap_or_default();
+                match app.await {
+                    Err(err) => view! { <AppMissing error=err /> }.into_any(),
+                    Ok(app) => {
+                        let values = if flash.values.is_empty() {
+                            [
+                                ("name", app.name.clone()),
+                                ("description", app.description.clone()),
+                                ("notify_url", app.notify_url.clone()),
+                                ("return_url", app.return_url.clone()),
+                                ("app_url", app.app_url.clone().unwrap_or_default()),
+                                ("notify_method", app.notify_method.clone()),
+                                ("retry_speed", app.retry_speed.clone()),
+                            ]
+                                .into_iter()
+                                .map(|(field, value)| (field.to_owned(), value))
+                                .collect()
+                        } else {
+                            flash.values.clone()
+                        };
+                        let action = format!("/apps/{}/edit", app.appid);
+                        let back = format!("/apps/{}", app.appid);
+                        view! {
+                            <section class="card">
+                                <h1>"Edit " {app.name.clone()}</h1>
+                                <FormError message=flash.error.clone() />
+                                <form method="post" action=action class="stack">
+                                    <AppFields values flash />
+                                    <div class="actions">
+                                        <button type="submit" class="primary">"Save changes"</button>
+                                        <a href=back>"Cancel"</a>
+                                    </div>
+                                </form>
+                            </section>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}

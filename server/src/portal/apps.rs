@@ -1,0 +1,211 @@
+//! App forms and actions: create, edit, enable/disable, delete, reveal, rotate,
+//! end grace. Plain form posts answered with 303 redirects; 404 for any appid
+//! that is not the ISV's own.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use app::ssr::apps::{self, AppForm, AppsError};
+use app::ssr::audit::Actor;
+use app::ssr::session::grant_reveal;
+use app::ssr::state::AppState;
+use app::types::{Flash, format_time};
+
+use super::LoggedIn;
+use super::auth::flash_and_redirect;
+
+fn failure(err: AppsError) -> Response {
+    match err {
+        AppsError::NotFound => (StatusCode::NOT_FOUND, "App not found.").into_response(),
+        AppsError::Invalid(errors) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors.into_values().collect::<Vec<_>>().join(" "),
+        )
+            .into_response(),
+        AppsError::Internal(detail) => {
+            tracing::error!(%detail, "app action failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side; please try again.",
+            )
+                .into_response()
+        }
+    }
+}
+
+fn invalid(form: &AppForm, field_errors: std::collections::BTreeMap<String, String>) -> Flash {
+    Flash {
+        error: "Please correct the fields marked below.".into(),
+        values: form.values(),
+        field_errors,
+        ..Flash::default()
+    }
+}
+
+/// `POST /apps`: creates an app and opens its page.
+pub async fn create(
+    State(state): State<AppState>,
+    LoggedIn(user, ip): LoggedIn,
+    session: Session,
+    Form(form): Form<AppForm>,
+) -> Response {
+    let input = match form.parse() {
+        Ok(input) => input,
+        Err(errors) => return flash_and_redirect(&session, invalid(&form, errors), "/apps/new").await,
+    };
+    match apps::create(
+        &state.db,
+        &state.master_key,
+        Actor { user: &user, ip: &ip },
+        input,
+    )
+    .await
+    {
+        Ok(model) => {
+            let notice = Flash::notice(format!("App created. Its appid is {}.", model.appid));
+            flash_and_redirect(&session, notice, &format!("/apps/{}", model.appid)).await
+        }
+        Err(err) => failure(err),
+    }
+}
+
+/// `POST /apps/{appid}/edit`.
+pub async fn edit(
+    State(state): State<AppState>,
+    LoggedIn(user, ip): LoggedIn,
+    session: Session,
+    Path(appid): Path<String>,
+    Form(form): Form<AppForm>,
+) -> Response {
+    let actor = Actor { user: &user, ip: &ip };
+    let input = match form.parse() {
+        Ok(input) => input,
+        Err(errors) => {
+            // A foreign appid is a 404 before anything else, even with bad input.
+            if let Err(err) = apps::find(&state.db, user.isv_id, &appid).await {
+                return failure(err);
+            }
+            return flash_and_redirect(&session, invalid(&form, errors), &format!("/apps/{appid}/edit"))
+                .await;
+        }
+    };
+    match apps::update(&state.db, actor, &appid, input).await {
+        Ok(()) => {
+            flash_and_redirect(
+                &session,
+                Flash::notice("Changes saved."),
+                &format!("/apps/{appid}"),
+            )
+            .await
+        }
+        Err(err) => failure(err),
+    }
+}
+
+/// The enable/disable form.
+#[derive(Deserialize)]
+pub struct StatusForm {
+    enabled: bool,
+}
+
+/// `POST /apps/{appid}/status`: `enabled=true|false`.
+pub async fn set_status(
+    State(state): State<AppState>,
+    LoggedIn(user, ip): LoggedIn,
+    session: Session,
+    Path(appid): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> Response {
+    match apps::set_enabled(&state.db, Actor { user: &user, ip: &ip }, &appid, form.enabled).await {
+        Ok(()) => {
+            let notice = if form.enabled {
+                "App enabled."
+            } else {
+                "App disabled: the gateway refuses its requests (88000005) until you enable it."
+            };
+            flash_and_redirect(&session, Flash::notice(notice), &format!("/apps/{appid}")).await
+        }
+        Err(err) => failure(err),
+    }
+}
+
+/// `POST /apps/{appid}/delete`: soft delete, then back to the list.
+pub async fn delete(
+    State(state): State<AppState>,
+    LoggedIn(user, ip): LoggedIn,
+    session: Session,
+    Path(appid): Path<String>,
+) -> Response {
+    match apps::delete(&state.db, Actor { user: &user, ip: &ip }, &appid).await {
+        Ok(()) => flash_and_redirect(&session, Flash::notice(format!("App {appid} deleted.")), "/apps").await,
+        Err(err) => failure(err),
+    }
+}
+
+/// `POST /apps/{appid}/reveal`: audits, then lets the next page load show the key once.
+pub async fn reveal(
+    State(state): State<AppState>,
+    LoggedIn(user, ip): LoggedIn,
+    session: Session,
+    Path(appid): Path<String>,
+) -> Response {
+    match apps::reveal(
+        &state.db,
+        &state.master_key,
+        Actor { user: &user, ip: &ip },
+        &appid,
+    )
+    .await
+    {
+        Ok(_) => {
+            if let Err(err) = grant_reveal(&session, &appid).await {
+                tracing::error!(%err, "cannot store the reveal grant");
+            }
+            Redirect::to(&format!("/apps/{appid}#credentials")).into_response()
+        }
+        Err(err) => failure(err),
+    }
+}
+
+/// `POST /apps/{appid}/rotate`: new key in the other slot, the old one in grace.
+pub async fn rotate(
+    State(state): State<AppState>,
+    LoggedIn(user, ip): LoggedIn,
+    session: Session,
+    Path(appid): Path<String>,
+) -> Response {
+    let actor = Actor { user: &user, ip: &ip };
+    match apps::rotate(&state.db, &state.master_key, actor, &appid, state.key_grace_ms).await {
+        Ok(_) => {
+            let until = format_time(app::ssr::now_ms() + state.key_grace_ms);
+            let notice = format!("Key rotated. The previous key keeps verifying until {until} (UTC+8).");
+            flash_and_redirect(
+                &session,
+                Flash::notice(notice),
+                &format!("/apps/{appid}#credentials"),
+            )
+            .await
+        }
+        Err(err) => failure(err),
+    }
+}
+
+/// `POST /apps/{appid}/end-grace`: the previous key stops verifying now.
+pub async fn end_grace(
+    State(state): State<AppState>,
+    LoggedIn(user, ip): LoggedIn,
+    session: Session,
+    Path(appid): Path<String>,
+) -> Response {
+    match apps::end_grace(&state.db, Actor { user: &user, ip: &ip }, &appid).await {
+        Ok(()) => {
+            let notice = Flash::notice("Grace ended: only the current key verifies now.");
+            flash_and_redirect(&session, notice, &format!("/apps/{appid}#credentials")).await
+        }
+        Err(err) => failure(err),
+    }
+}
