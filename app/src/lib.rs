@@ -54,16 +54,27 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The session as loaded once per page load, shared with every page.
-#[derive(Clone, Copy)]
-pub struct SessionResource(pub Resource<Result<SessionInfo, error::AppError>>);
-
 /// The root component: layout and routes.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let session = Resource::new_blocking(|| (), |_| api::session::load_session());
-    provide_context(SessionResource(session));
+    // Who is logged in, and the flash message, as the server's middleware found them.
+    // A shared value is computed once on the server and serialised into the page for
+    // hydration, so no page needs a resource (or a Suspense) for it.
+    let session = SharedValue::new(|| {
+        #[cfg(feature = "ssr")]
+        {
+            use_context::<http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<SessionInfo>().cloned())
+                .unwrap_or_default()
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            SessionInfo::default()
+        }
+    })
+    .into_inner();
+    provide_context(session);
 
     // Every route renders fully on the server before it is sent (`SsrMode::Async`),
     // so pages and their data work without JavaScript.

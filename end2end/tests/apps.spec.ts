@@ -75,6 +75,12 @@ test.describe("without JavaScript", () => {
     await page.getByRole("button", { name: "Reveal key" }).click();
     await expect(page.locator("#revealed-key")).toHaveText(/^[0-9a-f]{32}$/);
 
+    await page.getByRole("button", { name: "Rotate key" }).click();
+    await expect(page.locator(".slot-grace")).toContainText("Still verifies until");
+    await page.getByRole("button", { name: "End grace now" }).click();
+    await expect(page.locator(".slot-expired")).toContainText("No longer verifies");
+    await expect(page.getByRole("button", { name: "End grace now" })).toHaveCount(0);
+
     await page.getByRole("link", { name: "Edit" }).click();
     await page.getByLabel("Name").fill("No JS shop, renamed");
     await page.getByRole("button", { name: "Save changes" }).click();

@@ -94,7 +94,7 @@ pub fn router(state: AppState, store: DbSessionStore, config: &Config) -> Router
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies())
         .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_IDLE_DAYS)));
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let leptos_options = state.leptos_options.clone();
     // Called by other servers and the dispatcher: no session, no same-origin check.
     let public = Router::new()
@@ -128,6 +128,17 @@ pub fn router(state: AppState, store: DbSessionStore, config: &Config) -> Router
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The app's routes, generated once per process.
+///
+/// Generating them runs the app with resource loading suppressed through a
+/// process-wide flag (leptos#4773): a page rendering at that moment in the same
+/// process would wait forever. Generating once, before any server can render,
+/// keeps a second server in the same process (tests, restarts) from doing that.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 async fn delete_expired_sessions(store: DbSessionStore) {

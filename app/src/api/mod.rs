@@ -1,4 +1,3 @@
 //! Server functions, one module per feature.
 
 pub mod apps;
-pub mod session;

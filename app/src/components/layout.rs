@@ -1,8 +1,8 @@
-//! The page header: brand, navigation, and the account box.
+//! The page header (brand, navigation, account box) and the notice banner.
 
 use leptos::prelude::*;
 
-use crate::SessionResource;
+use crate::types::SessionInfo;
 
 const NAV: [(&str, &str); 5] = [
     ("/apps", "Apps"),
@@ -15,55 +15,45 @@ const NAV: [(&str, &str); 5] = [
 /// Header with the ISV name, navigation and a logout form when logged in.
 #[component]
 pub fn Header() -> impl IntoView {
-    let SessionResource(session) = expect_context();
+    let session = expect_context::<SessionInfo>();
+    let account = match session.user {
+        Some(user) => view! {
+            <nav class="mainnav">
+                {NAV.into_iter().map(|(href, label)| view! { <a href=href>{label}</a> }).collect_view()}
+            </nav>
+            <div class="account">
+                <a href="/audit">"Audit log"</a>
+                <span class="isv-name" title=user.email.clone()>
+                    {user.isv_name.clone()}
+                </span>
+                <form method="post" action="/logout">
+                    <button type="submit" class="link">
+                        "Log out"
+                    </button>
+                </form>
+            </div>
+        }
+        .into_any(),
+        None => view! {
+            <nav class="mainnav">
+                <a href="/docs">"Docs"</a>
+            </nav>
+            <div class="account">
+                <a href="/login">"Log in"</a>
+                <a class="button" href="/signup">
+                    "Sign up"
+                </a>
+            </div>
+        }
+        .into_any(),
+    };
     view! {
         <header class="topbar">
             <a class="brand" href="/apps">
                 "Open Platform "
                 <span>"Sandbox"</span>
             </a>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match session.await.ok().and_then(|info| info.user) {
-                        Some(user) => {
-                            view! {
-                                <nav class="mainnav">
-                                    {NAV
-                                        .into_iter()
-                                        .map(|(href, label)| view! { <a href=href>{label}</a> })
-                                        .collect_view()}
-                                </nav>
-                                <div class="account">
-                                    <a href="/audit">"Audit log"</a>
-                                    <span class="isv-name" title=user.email.clone()>
-                                        {user.isv_name.clone()}
-                                    </span>
-                                    <form method="post" action="/logout">
-                                        <button type="submit" class="link">
-                                            "Log out"
-                                        </button>
-                                    </form>
-                                </div>
-                            }
-                                .into_any()
-                        }
-                        None => {
-                            view! {
-                                <nav class="mainnav">
-                                    <a href="/docs">"Docs"</a>
-                                </nav>
-                                <div class="account">
-                                    <a href="/login">"Log in"</a>
-                                    <a class="button" href="/signup">
-                                        "Sign up"
-                                    </a>
-                                </div>
-                            }
-                                .into_any()
-                        }
-                    }
-                })}
-            </Suspense>
+            {account}
         </header>
     }
 }
@@ -71,13 +61,9 @@ pub fn Header() -> impl IntoView {
 /// The success message left by the previous form post, if any.
 #[component]
 pub fn Notice() -> impl IntoView {
-    let SessionResource(session) = expect_context();
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                let notice = session.await.ok().and_then(|info| info.flash).map(|flash| flash.notice).unwrap_or_default();
-                (!notice.is_empty()).then(|| view! { <p class="notice" role="status">{notice}</p> })
-            })}
-        </Suspense>
-    }
+    let notice = expect_context::<SessionInfo>()
+        .flash
+        .map(|flash| flash.notice)
+        .unwrap_or_default();
+    (!notice.is_empty()).then(|| view! { <p class="notice" role="status">{notice}</p> })
 }

@@ -5,10 +5,9 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::SessionResource;
 use crate::api::apps::get_app;
 use crate::pages::{FieldError, FormError, app_detail::AppMissing};
-use crate::types::Flash;
+use crate::types::{Flash, SessionInfo};
 
 /// The app's fields, filled from `values`, with an error under each bad field.
 #[component]
@@ -74,26 +73,19 @@ fn AppFields(values: BTreeMap<String, String>, flash: Flash) -> impl IntoView {
 /// `/apps/new`.
 #[component]
 pub fn NewAppPage() -> impl IntoView {
-    let SessionResource(session) = expect_context();
+    let flash = expect_context::<SessionInfo>().flash.unwrap_or_default();
+    let values = flash.values.clone();
     view! {
         <section class="card">
             <h1>"Create an app"</h1>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let flash = session.await.ok().and_then(|info| info.flash).unwrap_or_default();
-                    let values = flash.values.clone();
-                    view! {
-                        <FormError message=flash.error.clone() />
-                        <form method="post" action="/apps" class="stack">
-                            <AppFields values flash />
-                            <div class="actions">
-                                <button type="submit" class="primary">"Create app"</button>
-                                <a href="/apps">"Cancel"</a>
-                            </div>
-                        </form>
-                    }
-                })}
-            </Suspense>
+            <FormError message=flash.error.clone() />
+            <form method="post" action="/apps" class="stack">
+                <AppFields values flash />
+                <div class="actions">
+                    <button type="submit" class="primary">"Create app"</button>
+                    <a href="/apps">"Cancel"</a>
+                </div>
+            </form>
         </section>
     }
 }
@@ -101,14 +93,15 @@ pub fn NewAppPage() -> impl IntoView {
 /// `/apps/{appid}/edit`: filled from the app, or from what was typed after an error.
 #[component]
 pub fn EditAppPage() -> impl IntoView {
-    let SessionResource(session) = expect_context();
+    let flash = expect_context::<SessionInfo>().flash.unwrap_or_default();
     let params = use_params_map();
     let appid = move || params.read().get("appid").unwrap_or_default();
     let app = Resource::new_blocking(appid, get_app);
     view! {
         <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                let flash = session.await.ok().and_then(|info| info.flash).unwrap_or_default();
+            {move || {
+                let flash = flash.clone();
+                Suspend::new(async move {
                 match app.await {
                     Err(err) => view! { <AppMissing error=err /> }.into_any(),
                     Ok(app) => {
@@ -146,7 +139,7 @@ pub fn EditAppPage() -> impl IntoView {
                             .into_any()
                     }
                 }
-            })}
+            })}}
         </Suspense>
     }
 }

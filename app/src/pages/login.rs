@@ -3,50 +3,30 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::SessionResource;
 use crate::components::password_field::PasswordField;
 use crate::pages::FormError;
+use crate::types::SessionInfo;
 
 /// The login form. Errors come back as a flash message after the redirect.
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let SessionResource(session) = expect_context();
+    let flash = expect_context::<SessionInfo>().flash.unwrap_or_default();
     let next = use_query_map().read_untracked().get("next").unwrap_or_default();
     view! {
         <section class="card narrow">
             <h1>"Log in"</h1>
-            <Suspense fallback=|| ()>
-                {move || {
-                    let next = next.clone();
-                    Suspend::new(async move {
-                        let flash = session.await.ok().and_then(|info| info.flash).unwrap_or_default();
-                        view! {
-                            <FormError message=flash.error.clone() />
-                            <form method="post" action="/login" class="stack">
-                                <input type="hidden" name="next" value=next />
-                                <label class="field">
-                                    <span>"E-mail"</span>
-                                    <input
-                                        type="email"
-                                        name="email"
-                                        autocomplete="email"
-                                        required
-                                        value=flash.value("email")
-                                    />
-                                </label>
-                                <PasswordField
-                                    name="password"
-                                    label="Password"
-                                    autocomplete="current-password"
-                                />
-                                <button type="submit" class="primary">
-                                    "Log in"
-                                </button>
-                            </form>
-                        }
-                    })
-                }}
-            </Suspense>
+            <FormError message=flash.error.clone() />
+            <form method="post" action="/login" class="stack">
+                <input type="hidden" name="next" value=next />
+                <label class="field">
+                    <span>"E-mail"</span>
+                    <input type="email" name="email" autocomplete="email" required value=flash.value("email") />
+                </label>
+                <PasswordField name="password" label="Password" autocomplete="current-password" />
+                <button type="submit" class="primary">
+                    "Log in"
+                </button>
+            </form>
             <p class="muted">"No account yet? " <a href="/signup">"Sign up"</a></p>
         </section>
     }

@@ -457,6 +457,23 @@ pub async fn rotate(
     Ok(key)
 }
 
+/// The keys that verify incoming requests at `now`, with their `sign_key_index`:
+/// the current key, and the previous one while its grace period lasts.
+pub fn verifying_keys(
+    master: &MasterKey,
+    model: &app::Model,
+    now: i64,
+) -> Result<Vec<(i16, AppKey)>, AppsError> {
+    let mut keys = vec![(model.current_key_index, current_key(master, model)?)];
+    let previous = 3 - model.current_key_index;
+    if let (Some(sealed), Some(expires)) = (slot_key(model, previous), model.previous_key_expires_at)
+        && expires > now
+    {
+        keys.push((previous, AppKey::open(master, sealed, &model.appid, previous)?));
+    }
+    Ok(keys)
+}
+
 /// Ends the previous key's grace period now. Records `key.grace_ended`.
 pub async fn end_grace(db: &DatabaseConnection, actor: Actor<'_>, appid: &str) -> Result<(), AppsError> {
     let model = find(db, actor.user.isv_id, appid).await?;
@@ -606,6 +623,46 @@ mod tests {
         .parse()
         .unwrap_err();
         assert_eq!(errors["name"], "Enter a name.");
+    }
+
+    fn rotated_app(master: &MasterKey, old: &AppKey, new: &AppKey, expires: i64) -> app::Model {
+        app::Model {
+            id: 1,
+            isv_id: 1,
+            appid: "1904837261".into(),
+            name: "Shop".into(),
+            description: String::new(),
+            notify_url: "https://shop.example/n".into(),
+            return_url: "https://shop.example/r".into(),
+            app_url: None,
+            notify_method: "GET".into(),
+            retry_speed: "real".into(),
+            status: "active".into(),
+            current_key_index: 2,
+            key1: Some(old.seal(master, "1904837261", 1)),
+            key1_created_at: Some(0),
+            key2: Some(new.seal(master, "1904837261", 2)),
+            key2_created_at: Some(1_000),
+            previous_key_expires_at: Some(expires),
+            created_at: 0,
+            updated_at: 1_000,
+            deleted_at: None,
+        }
+    }
+
+    #[test]
+    fn the_previous_key_verifies_only_during_its_grace_period() {
+        let master = MasterKey::from_bytes([3; 32]);
+        let (old, new) = (AppKey::generate(), AppKey::generate());
+        let app = rotated_app(&master, &old, &new, 5_000);
+        let during = verifying_keys(&master, &app, 4_999).unwrap();
+        assert_eq!(during, vec![(2, new.clone()), (1, old)]);
+        let after = verifying_keys(&master, &app, 5_000).unwrap();
+        assert_eq!(after, vec![(2, new)]);
+        let view = detail(&master, app, false, 5_000).unwrap();
+        assert_eq!(view.slots[0].state, KeySlotState::Expired);
+        assert_eq!(view.slots[1].state, KeySlotState::Current);
+        assert_eq!(view.revealed_key, None);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use tower_sessions::Session;
 
 use super::state::AppState;
 use crate::error::AppError;
-use crate::types::{CurrentUser, Flash};
+use crate::types::CurrentUser;
 
 /// Session key of the logged-in user's id.
 pub const USER_ID_KEY: &str = "user_id";
@@ -20,17 +20,6 @@ pub fn current_user(parts: &Parts) -> Option<CurrentUser> {
 /// Like [`current_user`], but an error for logged-out visitors.
 pub fn require_user(parts: &Parts) -> Result<CurrentUser, AppError> {
     current_user(parts).ok_or(AppError::Unauthorized)
-}
-
-/// Removes and returns the flash message, if any.
-pub async fn take_flash(parts: &Parts) -> Result<Option<Flash>, AppError> {
-    let Some(session) = parts.extensions.get::<Session>() else {
-        return Ok(None);
-    };
-    session.remove::<Flash>(FLASH_KEY).await.map_err(|err| {
-        tracing::error!(%err, "cannot read the flash message from the session");
-        AppError::Internal
-    })
 }
 
 /// Session key of the one-time permission to show an app's key in clear.

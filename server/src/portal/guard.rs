@@ -3,15 +3,16 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 use url::Url;
 
 use app::ssr::auth::load_user;
-use app::ssr::session::USER_ID_KEY;
+use app::ssr::session::{FLASH_KEY, USER_ID_KEY};
 use app::ssr::state::AppState;
+use app::types::{CurrentUser, Flash, SessionInfo};
 
 /// Portal sections that need a logged-in user; subpaths included.
 const PRIVATE_PREFIXES: [&str; 6] = [
@@ -30,7 +31,11 @@ fn is_private(path: &str) -> bool {
     })
 }
 
-/// Puts the session's user (an [`app::types::CurrentUser`]) into the request's extensions.
+/// Paths that are not pages: server functions, static files, probes, the demo receiver.
+const NOT_PAGES: [&str; 4] = ["/api/", "/pkg/", "/healthz", "/demo/"];
+
+/// Puts the session's user (an [`app::types::CurrentUser`]) into the request's extensions,
+/// and for page loads also the [`SessionInfo`] the page renders from, taking the flash.
 pub async fn load_current_user(
     State(state): State<AppState>,
     session: Session,
@@ -59,6 +64,21 @@ pub async fn load_current_user(
             }
         }
     }
+    let is_page = matches!(*req.method(), Method::GET | Method::HEAD)
+        && !NOT_PAGES
+            .iter()
+            .any(|prefix| req.uri().path().starts_with(prefix));
+    if is_page {
+        let flash = match session.remove::<Flash>(FLASH_KEY).await {
+            Ok(flash) => flash,
+            Err(err) => {
+                tracing::error!(%err, "cannot take the flash message");
+                return internal_error();
+            }
+        };
+        let user = req.extensions().get::<CurrentUser>().cloned();
+        req.extensions_mut().insert(SessionInfo { user, flash });
+    }
     next.run(req).await
 }
 
@@ -76,7 +96,7 @@ pub async fn redirect_pages(req: Request, next: Next) -> Response {
     if !matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD) {
         return next.run(req).await;
     }
-    let logged_in = req.extensions().get::<app::types::CurrentUser>().is_some();
+    let logged_in = req.extensions().get::<CurrentUser>().is_some();
     let path = req.uri().path();
     if path == "/" {
         return Redirect::to(if logged_in { "/apps" } else { "/login" }).into_response();

@@ -92,7 +92,7 @@ pub struct TestApp {
 }
 
 /// The configuration a test server runs with.
-pub fn test_config(db: &TestDb, addr: SocketAddr) -> Config {
+pub fn test_config(db: &TestDb, addr: SocketAddr, extra: &[(&str, &str)]) -> Config {
     let leptos = LeptosOptions::builder()
         .output_name("portal")
         .site_root(db.dir.path().join("site").display().to_string())
@@ -101,10 +101,14 @@ pub fn test_config(db: &TestDb, addr: SocketAddr) -> Config {
         .build();
     let data_dir = db.dir.path().display().to_string();
     let url = db.url.clone();
+    let extra: Vec<(String, String)> = extra
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     Config::from_env(leptos, move |name| match name {
         "PORTAL_DATA_DIR" => Some(data_dir.clone()),
         "DATABASE_URL" => Some(url.clone()),
-        _ => None,
+        _ => extra.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
     })
     .expect("test config")
 }
@@ -116,9 +120,14 @@ pub async fn spawn_app(db: &TestDb) -> TestApp {
 
 /// Starts the server against `db`, sharing an existing cookie jar (a returning browser).
 pub async fn spawn_app_with_jar(db: &TestDb, jar: Arc<Jar>) -> TestApp {
+    spawn_app_configured(db, jar, &[]).await
+}
+
+/// Starts the server against `db` with extra environment variables.
+pub async fn spawn_app_configured(db: &TestDb, jar: Arc<Jar>, extra: &[(&str, &str)]) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let addr = listener.local_addr().expect("local addr");
-    let config = test_config(db, addr);
+    let config = test_config(db, addr, extra);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(server::run(config, listener, async move {
         let _ = rx.await;
@@ -145,6 +154,8 @@ fn client(jar: &Arc<Jar>, addr: SocketAddr) -> Client {
         .cookie_provider(jar.clone())
         .redirect(redirect::Policy::none())
         .default_headers(headers)
+        // A server that stops answering fails the test instead of hanging it.
+        .timeout(std::time::Duration::from_secs(30))
         .build()
         .expect("http client")
 }

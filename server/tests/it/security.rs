@@ -9,7 +9,28 @@ db_tests!(
     logged_in_visitors_skip_login_and_signup,
     cross_origin_posts_are_refused,
     pages_work_without_javascript_and_unknown_paths_are_404,
+    session_cookies_are_secure_behind_an_https_public_url,
 );
+
+async fn session_cookies_are_secure_behind_an_https_public_url(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let app =
+        crate::helpers::spawn_app_configured(&db, jar, &[("PORTAL_PUBLIC_URL", "https://sandbox.example")])
+            .await;
+    let response = app.signup("dev@example.com", PASSWORD, "Acme").await;
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .expect("session cookie")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+}
 
 async fn logged_out_visitors_are_sent_to_login_with_next(backend: Backend) {
     let db = TestDb::new(backend).await;
@@ -71,7 +92,7 @@ async fn cross_origin_posts_are_refused(backend: Backend) {
     assert_eq!(null_origin.send().await.unwrap().status(), StatusCode::FORBIDDEN);
     let server_fn = app
         .client
-        .post(app.url("/api/load_session"))
+        .post(app.url("/api/list_apps"))
         .header("origin", "http://evil.example");
     assert_eq!(server_fn.send().await.unwrap().status(), StatusCode::FORBIDDEN);
 
