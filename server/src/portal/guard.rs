@@ -69,7 +69,7 @@ pub async fn load_current_user(
             .iter()
             .any(|prefix| req.uri().path().starts_with(prefix));
     if is_page {
-        let flash = match session.remove::<Flash>(FLASH_KEY).await {
+        let flash = match take_flash(&session).await {
             Ok(flash) => flash,
             Err(err) => {
                 tracing::error!(%err, "cannot take the flash message");
@@ -80,6 +80,18 @@ pub async fn load_current_user(
         req.extensions_mut().insert(SessionInfo { user, flash });
     }
     next.run(req).await
+}
+
+/// Removes the flash message if there is one. Only then is the session written:
+/// `Session::remove` marks a session modified even when the key is absent.
+async fn take_flash(session: &Session) -> Result<Option<Flash>, tower_sessions::session::Error> {
+    match session.get::<Flash>(FLASH_KEY).await? {
+        Some(flash) => {
+            session.remove::<Flash>(FLASH_KEY).await?;
+            Ok(Some(flash))
+        }
+        None => Ok(None),
+    }
 }
 
 fn internal_error() -> Response {

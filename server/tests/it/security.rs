@@ -146,6 +146,34 @@ async fn pages_work_without_javascript_and_unknown_paths_are_404(backend: Backen
     assert!(signup.contains(r#"<form method="post" action="/signup""#));
     assert!(signup.contains(r#"name="isv_name""#) && signup.contains(r#"name="password""#));
 
+    // Anonymous page views neither set a cookie nor store a session.
+    for path in ["/login", "/signup", "/docs", "/no/such/page"] {
+        assert!(
+            app.get(path).await.headers().get("set-cookie").is_none(),
+            "{path}"
+        );
+    }
+    let conn = db.connect().await;
+    use sea_orm::ConnectionTrait;
+    let row = conn
+        .query_one(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM sessions",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.try_get::<i64>("", "n").unwrap(), 0);
+
+    // A logged-in page view reads the session without writing it back.
+    let user = crate::helpers::TestApp::signed_up(&db, "dev@example.com", "Acme").await;
+    for path in ["/apps", "/audit", "/docs"] {
+        assert!(
+            user.get(path).await.headers().get("set-cookie").is_none(),
+            "{path}"
+        );
+    }
+
     let missing = app.get("/no/such/page").await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert!(missing.text().await.unwrap().contains("Page not found"));
