@@ -42,6 +42,10 @@ pub async fn load_current_user(
     mut req: Request,
     next: Next,
 ) -> Response {
+    // Static files need no user: skip the session and user queries.
+    if req.uri().path().starts_with("/pkg/") {
+        return next.run(req).await;
+    }
     let user_id = match session.get::<i64>(USER_ID_KEY).await {
         Ok(user_id) => user_id,
         Err(err) => {

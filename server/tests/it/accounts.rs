@@ -192,7 +192,7 @@ async fn logout_ends_the_session(backend: Backend) {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }
 
-async fn failures(db: &TestDb, backend: Backend) -> i64 {
+async fn failures(db: &TestDb) -> i64 {
     let conn = db.connect().await;
     let row = conn
         .query_one(Statement::from_string(
@@ -202,7 +202,6 @@ async fn failures(db: &TestDb, backend: Backend) -> i64 {
         .await
         .unwrap()
         .unwrap();
-    let _ = backend;
     row.try_get::<i64>("", "n").unwrap()
 }
 
@@ -214,7 +213,7 @@ async fn ten_failures_for_one_account_lock_it_until_the_window_passes(backend: B
     for _ in 0..10 {
         see_other(&attacker.login("dev@example.com", "wrong password!").await);
     }
-    assert_eq!(failures(&db, backend).await, 10);
+    assert_eq!(failures(&db).await, 10);
 
     // Now even the right password is refused, and the page says why.
     let owner = spawn_app(&db).await;
@@ -228,11 +227,7 @@ async fn ten_failures_for_one_account_lock_it_until_the_window_passes(backend: B
             .await
             .contains("Too many attempts. Try again later.")
     );
-    assert_eq!(
-        failures(&db, backend).await,
-        10,
-        "refused attempts do not extend the lock"
-    );
+    assert_eq!(failures(&db).await, 10, "refused attempts do not extend the lock");
 
     // Sixteen minutes later the window has passed.
     let conn = db.connect().await;

@@ -244,12 +244,10 @@ async fn the_audit_log_records_actions_newest_first_in_pages(backend: Backend) {
     }
     let first = isv.get_html("/audit").await;
     assert_eq!(first.matches("<tr data-action=").count(), 50);
-    let newest = first.find(r#"data-action="key.revealed""#).unwrap();
     assert!(
         !first.contains(r#"data-action="app.created""#),
         "older entries are on the next page"
     );
-    assert!(newest > 0);
     let link = first
         .split(r#"href="/audit?before="#)
         .nth(1)
