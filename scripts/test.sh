@@ -8,6 +8,13 @@ export LEPTOS_OUTPUT_NAME=portal
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 
+# A clean run needs about 12 GB for target/ (measured in docs/BENCHMARKS.md).
+free_kb="$(df -Pk . | awk 'NR==2 {print $4}')"
+printf 'disk: %s GB free here\n' "$((free_kb / 1024 / 1024))" >&2
+if [ "$free_kb" -lt $((12 * 1024 * 1024)) ]; then
+  echo "warning: less than 12 GB free; the build may run out of disk" >&2
+fi
+
 step "setup"
 scripts/setup.sh test
 
@@ -34,4 +41,5 @@ cargo leptos build --release
 step "end-to-end tests (Playwright, Debian Chromium)"
 (cd end2end && npx playwright test)
 
+printf 'disk: target/ uses %s\n' "$(du -sh target | cut -f1)" >&2
 step "all tests passed"

@@ -45,11 +45,40 @@ pub(crate) use db_tests;
 pub struct TestDb {
     pub url: String,
     pub dir: TempDir,
+    /// For PostgreSQL: the admin URL and the database name, so that drop can remove it.
+    pg: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    /// Drops a PostgreSQL test database (and ends its sessions), so a run does not fill the disk.
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.pg.take() else {
+            return;
+        };
+        // Drop may run inside the test's runtime, which cannot be blocked on; use a thread of its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime for dropping the test database");
+            runtime.block_on(async {
+                let conn = Database::connect(&admin).await?;
+                conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await?;
+                conn.close().await
+            })
+        })
+        .join();
+        if let Ok(Err(error)) = dropped {
+            eprintln!("could not drop test database: {error}");
+        }
+    }
 }
 
 impl TestDb {
     pub async fn new(backend: Backend) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        let mut pg = None;
         let url = match backend {
             Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("portal.db").display()),
             Backend::Postgres => {
@@ -68,10 +97,12 @@ impl TestDb {
                 let (base, _) = admin
                     .rsplit_once('/')
                     .expect("TEST_POSTGRES_URL has a database path");
-                format!("{base}/{name}")
+                let url = format!("{base}/{name}");
+                pg = Some((admin, name));
+                url
             }
         };
-        Self { url, dir }
+        Self { url, dir, pg }
     }
 
     /// A direct connection, for arranging and inspecting state.
