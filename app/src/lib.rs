@@ -9,6 +9,7 @@ pub mod api;
 pub mod components;
 pub mod error;
 pub mod pages;
+pub mod protocol;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod types;

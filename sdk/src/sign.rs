@@ -55,15 +55,22 @@ impl Charset {
         }
     }
 
-    /// Decodes bytes in this charset; fails on malformed input.
+    /// Decodes bytes in this charset; fails on malformed input, and for GBK also on
+    /// characters GBK cannot encode back.
     pub fn decode(self, bytes: &[u8]) -> Result<Cow<'_, str>, SignError> {
         let encoding = match self {
             Self::Utf8 => encoding_rs::UTF_8,
             Self::Gbk => encoding_rs::GBK,
         };
-        encoding
+        let text = encoding
             .decode_without_bom_handling_and_without_replacement(bytes)
-            .ok_or(SignError::Malformed(self))
+            .ok_or(SignError::Malformed(self))?;
+        // encoding_rs decodes GBK as GB18030, whose four-byte sequences reach characters
+        // GBK cannot encode; such text could be neither signed nor sent back as it came.
+        if self == Self::Gbk && !text.is_ascii() && self.encode(&text).is_err() {
+            return Err(SignError::Malformed(self));
+        }
+        Ok(text)
     }
 }
 
@@ -216,6 +223,21 @@ mod tests {
             Charset::Utf8.decode(&[0xff]),
             Err(SignError::Malformed(Charset::Utf8))
         );
+    }
+
+    #[test]
+    fn gbk_decoding_refuses_what_only_gb18030_can_say() {
+        // encoding_rs decodes GBK as GB18030, whose four-byte sequences reach all of
+        // Unicode; GBK cannot encode those characters back (found by fuzzing).
+        assert_eq!(
+            Charset::Gbk.decode(&[0x81, 0x30, 0x81, 0x30]),
+            Err(SignError::Malformed(Charset::Gbk))
+        );
+        assert_eq!(
+            Charset::Gbk.decode(&[0xCD, 0x31, 0xC7, 0x31]),
+            Err(SignError::Malformed(Charset::Gbk))
+        );
+        assert_eq!(Charset::Gbk.decode(&[0x80]).unwrap(), "€");
     }
 
     #[test]

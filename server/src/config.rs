@@ -26,6 +26,16 @@ pub struct Config {
     pub master_key: Option<Secret>,
     /// `PORTAL_KEY_GRACE` (default `24h`): how long a rotated-out key keeps verifying.
     pub key_grace: Duration,
+    /// `PORTAL_NOTIFY_RETRY_SCHEDULE` (default `1m,2m,4m,8m,16m,32m`): delays between attempts.
+    pub notify_retry_schedule: Vec<Duration>,
+    /// `PORTAL_NOTIFY_TIMEOUT` (default `10s`): per-attempt timeout.
+    pub notify_timeout: Duration,
+    /// `PORTAL_NOTIFY_BLOCK_PRIVATE` (default `false`): refuse loopback and private targets.
+    pub notify_block_private: bool,
+    /// `PORTAL_NOTIFY_ID_TTL` (default `7d`): how long the notify query accepts a notify_id.
+    pub notify_id_ttl: Duration,
+    /// `PORTAL_GATEWAY_RATE_LIMIT` (default `1000`): gateway requests per second per app; 0 = no limit.
+    pub gateway_rate_limit: u32,
 }
 
 /// A configuration secret; `Debug` never shows it.
@@ -122,6 +132,55 @@ impl Config {
             })?,
         };
         let master_key = var("PORTAL_MASTER_KEY").map(Secret);
+        let duration = |name: &str, default: Duration| -> Result<Duration> {
+            match var(name) {
+                None => Ok(default),
+                Some(raw) => parse_duration(&raw).ok_or_else(|| {
+                    Error::Config(format!(
+                        "{name} must be a duration like 10s, 500ms or 7d, got {raw:?}"
+                    ))
+                }),
+            }
+        };
+        let notify_retry_schedule = match var("PORTAL_NOTIFY_RETRY_SCHEDULE") {
+            None => [1, 2, 4, 8, 16, 32]
+                .into_iter()
+                .map(|minutes| Duration::from_secs(minutes * 60))
+                .collect(),
+            Some(raw) => raw
+                .split(',')
+                .map(|part| parse_duration(part).filter(|delay| !delay.is_zero()))
+                .collect::<Option<Vec<_>>>()
+                .filter(|delays| !delays.is_empty())
+                .ok_or_else(|| {
+                    Error::Config(format!(
+                        "PORTAL_NOTIFY_RETRY_SCHEDULE must be comma-separated durations above zero \
+                         like 1m,2m,4m, got {raw:?}"
+                    ))
+                })?,
+        };
+        let notify_timeout = duration("PORTAL_NOTIFY_TIMEOUT", Duration::from_secs(10))?;
+        if notify_timeout.is_zero() {
+            return Err(Error::Config("PORTAL_NOTIFY_TIMEOUT must be above zero".into()));
+        }
+        let notify_block_private = match var("PORTAL_NOTIFY_BLOCK_PRIVATE").as_deref() {
+            None | Some("false" | "0" | "no") => false,
+            Some("true" | "1" | "yes") => true,
+            Some(other) => {
+                return Err(Error::Config(format!(
+                    "PORTAL_NOTIFY_BLOCK_PRIVATE must be true or false, got {other:?}"
+                )));
+            }
+        };
+        let notify_id_ttl = duration("PORTAL_NOTIFY_ID_TTL", Duration::from_secs(7 * 86_400))?;
+        let gateway_rate_limit = match var("PORTAL_GATEWAY_RATE_LIMIT") {
+            None => 1000,
+            Some(raw) => raw.parse().map_err(|_| {
+                Error::Config(format!(
+                    "PORTAL_GATEWAY_RATE_LIMIT must be a whole number of requests per second, got {raw:?}"
+                ))
+            })?,
+        };
         Ok(Self {
             data_dir,
             database_url,
@@ -129,6 +188,11 @@ impl Config {
             leptos,
             master_key,
             key_grace,
+            notify_retry_schedule,
+            notify_timeout,
+            notify_block_private,
+            notify_id_ttl,
+            gateway_rate_limit,
         })
     }
 
@@ -197,6 +261,42 @@ mod tests {
         assert_eq!(parse_duration("10y"), None);
         assert_eq!(config(&[]).unwrap().key_grace, Duration::from_secs(86_400));
         assert!(config(&[("PORTAL_KEY_GRACE", "soon")]).is_err());
+    }
+
+    #[test]
+    fn notification_settings_parse_and_refuse_nonsense() {
+        let defaults = config(&[]).unwrap();
+        assert_eq!(defaults.notify_retry_schedule.len(), 6);
+        assert_eq!(defaults.notify_retry_schedule[5], Duration::from_secs(32 * 60));
+        assert_eq!(defaults.notify_timeout, Duration::from_secs(10));
+        assert!(!defaults.notify_block_private);
+        let custom = config(&[
+            ("PORTAL_NOTIFY_RETRY_SCHEDULE", "1s, 2s,4s"),
+            ("PORTAL_NOTIFY_TIMEOUT", "500ms"),
+            ("PORTAL_NOTIFY_BLOCK_PRIVATE", "true"),
+            ("PORTAL_GATEWAY_RATE_LIMIT", "0"),
+        ])
+        .unwrap();
+        assert_eq!(
+            custom.notify_retry_schedule,
+            vec![
+                Duration::from_secs(1),
+                Duration::from_secs(2),
+                Duration::from_secs(4)
+            ]
+        );
+        assert_eq!(custom.notify_timeout, Duration::from_millis(500));
+        assert!(custom.notify_block_private);
+        assert_eq!(custom.gateway_rate_limit, 0);
+        for (name, value) in [
+            ("PORTAL_NOTIFY_RETRY_SCHEDULE", "1s,,2s"),
+            ("PORTAL_NOTIFY_RETRY_SCHEDULE", "0s"),
+            ("PORTAL_NOTIFY_TIMEOUT", "0s"),
+            ("PORTAL_NOTIFY_BLOCK_PRIVATE", "maybe"),
+            ("PORTAL_GATEWAY_RATE_LIMIT", "-1"),
+        ] {
+            assert!(config(&[(name, value)]).is_err(), "{name}={value}");
+        }
     }
 
     #[test]

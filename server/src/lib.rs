@@ -5,12 +5,15 @@
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod dispatch;
 pub mod error;
+pub mod gateway;
 pub mod portal;
 pub mod session_store;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -22,7 +25,8 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-use app::ssr::state::AppState;
+use app::ssr::limiter::RateLimiter;
+use app::ssr::state::{AppState, Settings};
 use app::{App, shell};
 
 pub use crate::config::Config;
@@ -70,11 +74,28 @@ pub async fn prepare(config: &Config) -> Result<AppState> {
         &db,
     )
     .await?;
+    let settings = Settings {
+        public_url: config.public_url.as_str().trim_end_matches('/').to_owned(),
+        notify_retry_schedule: config.notify_retry_schedule.clone(),
+        notify_timeout: config.notify_timeout,
+        notify_block_private: config.notify_block_private,
+        notify_id_ttl: config.notify_id_ttl,
+        gateway_rate_limit: config.gateway_rate_limit,
+    };
+    let http = reqwest::Client::builder()
+        .user_agent(app::ssr::notify::USER_AGENT)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(config.notify_timeout)
+        .build()
+        .map_err(|err| Error::Config(format!("cannot build the notification HTTP client: {err}")))?;
     Ok(AppState {
         db,
         leptos_options: config.leptos.clone(),
         master_key,
         key_grace_ms: i64::try_from(config.key_grace.as_millis()).unwrap_or(i64::MAX),
+        limiter: Arc::new(RateLimiter::new(config.gateway_rate_limit)),
+        settings: Arc::new(settings),
+        http,
     })
 }
 
@@ -99,7 +120,8 @@ pub fn router(state: AppState, store: DbSessionStore, config: &Config) -> Router
     // Called by other servers and the dispatcher: no session, no same-origin check.
     let public = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route(demo::RECEIVER_PATH, get(demo::receive).post(demo::receive));
+        .route(demo::RECEIVER_PATH, get(demo::receive).post(demo::receive))
+        .merge(gateway::routes());
     let portal = Router::new()
         .route("/signup", post(auth::signup))
         .route("/login", post(auth::login))
@@ -111,6 +133,7 @@ pub fn router(state: AppState, store: DbSessionStore, config: &Config) -> Router
         .route("/apps/{appid}/reveal", post(apps::reveal))
         .route("/apps/{appid}/rotate", post(apps::rotate))
         .route("/apps/{appid}/end-grace", post(apps::end_grace))
+        .route("/apps/{appid}/share-login", post(apps::share_login))
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(guard::redirect_pages))

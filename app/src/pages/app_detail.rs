@@ -193,6 +193,15 @@ fn detail_view(app: AppDetail) -> impl IntoView {
                 <a class="button danger" href=format!("{base}/delete")>"Delete…"</a>
             </div>
         </section>
+        <section class="card" id="share-login">
+            <h2>"Share login"</h2>
+            <p class="muted small">
+                "Opens the app's entry URL as a sandbox platform user, with appid, user_id, token, timestamp and sign, as the platform does when one of its users jumps into your app."
+            </p>
+            <form method="post" action=format!("{base}/share-login")>
+                <button type="submit">"Open app as sandbox user"</button>
+            </form>
+        </section>
     }
 }
 

@@ -4,7 +4,10 @@ pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod db;
+pub mod gateway;
 pub mod keys;
+pub mod limiter;
+pub mod notify;
 pub mod session;
 pub mod state;
 

@@ -1,10 +1,14 @@
 //! State shared by every request handler and server function.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use sea_orm::DatabaseConnection;
 
 use super::keys::MasterKey;
+use super::limiter::RateLimiter;
 
 /// Database pool and Leptos options, cloned cheaply into each request.
 #[derive(Clone, Debug)]
@@ -17,6 +21,45 @@ pub struct AppState {
     pub master_key: MasterKey,
     /// How long a rotated-out key keeps verifying, in milliseconds.
     pub key_grace_ms: i64,
+    /// Gateway and notification settings.
+    pub settings: Arc<Settings>,
+    /// Per-app request budget of the gateway.
+    pub limiter: Arc<RateLimiter>,
+    /// The HTTP client notifications go out with (redirects are not followed).
+    pub http: reqwest::Client,
+}
+
+/// Gateway and notification settings from the environment (SPEC §8.1).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// `PORTAL_PUBLIC_URL` without a trailing slash: the base of cashier and portal links.
+    pub public_url: String,
+    /// `PORTAL_NOTIFY_RETRY_SCHEDULE`: the delays between attempts.
+    pub notify_retry_schedule: Vec<Duration>,
+    /// `PORTAL_NOTIFY_TIMEOUT`: per-attempt timeout.
+    pub notify_timeout: Duration,
+    /// `PORTAL_NOTIFY_BLOCK_PRIVATE`: refuse targets on loopback and private networks.
+    pub notify_block_private: bool,
+    /// `PORTAL_NOTIFY_ID_TTL`: how long a notify_id answers the notify query.
+    pub notify_id_ttl: Duration,
+    /// `PORTAL_GATEWAY_RATE_LIMIT`: gateway requests per second per app (0: no limit).
+    pub gateway_rate_limit: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:3000".into(),
+            notify_retry_schedule: [1, 2, 4, 8, 16, 32]
+                .into_iter()
+                .map(|minutes| Duration::from_secs(minutes * 60))
+                .collect(),
+            notify_timeout: Duration::from_secs(10),
+            notify_block_private: false,
+            notify_id_ttl: Duration::from_secs(7 * 86_400),
+            gateway_rate_limit: 1000,
+        }
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

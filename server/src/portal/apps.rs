@@ -209,3 +209,22 @@ pub async fn end_grace(
         Err(err) => failure(err),
     }
 }
+
+/// `POST /apps/{appid}/share-login`: "Open app as sandbox user" (SPEC §6.4).
+pub async fn share_login(
+    State(state): State<AppState>,
+    LoggedIn(user, ip): LoggedIn,
+    session: Session,
+    Path(appid): Path<String>,
+) -> Response {
+    let actor = Actor { user: &user, ip: &ip };
+    match apps::share_login_url(&state.db, &state.master_key, actor, &appid, app::ssr::now_ms()).await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(apps::ShareLoginError::NoAppUrl) => {
+            let error =
+                Flash::error("Set the app's entry URL (app_url) before opening it as a sandbox user.");
+            flash_and_redirect(&session, error, &format!("/apps/{appid}/edit")).await
+        }
+        Err(apps::ShareLoginError::App(err)) => failure(err),
+    }
+}

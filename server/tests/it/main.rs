@@ -6,5 +6,6 @@ mod helpers;
 mod accounts;
 mod apps;
 mod cli;
+mod gateway;
 mod isolation;
 mod security;

@@ -1,0 +1,911 @@
+//! The gateway's rules (SPEC §6): authenticating a request, validating a pay
+//! request, creating orders idempotently, settling them from the cashier, and
+//! the signed result parameters and XML answers.
+//!
+//! The HTTP side (parsing, the cashier page, redirects) is in the server crate.
+
+use std::net::IpAddr;
+
+use base64::Engine;
+use rand::RngCore;
+use rand::rngs::OsRng;
+use sdk::params::{Params, ParamsError};
+use sdk::sign::Charset;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+    TransactionTrait, TryInsertResult,
+};
+
+use super::apps::{current_key, verifying_keys};
+use super::db::{app, notification, order};
+use super::state::AppState;
+use crate::protocol::{self, Param, trade_state};
+
+/// A refused request: the retcode and a message that names the parameter and rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{retcode}: {retmsg}")]
+pub struct GatewayError {
+    pub retcode: u32,
+    pub retmsg: String,
+}
+
+impl GatewayError {
+    pub fn new(retcode: u32, retmsg: impl Into<String>) -> Self {
+        Self {
+            retcode,
+            retmsg: retmsg.into(),
+        }
+    }
+
+    pub fn missing(name: &str) -> Self {
+        Self::new(protocol::MISSING, format!("required parameter {name} is missing"))
+    }
+
+    pub fn malformed(name: &str, rule: &str) -> Self {
+        Self::new(
+            protocol::MALFORMED,
+            format!("parameter {name} is malformed: it must be {rule}"),
+        )
+    }
+
+    /// An internal failure: logged with its details, answered as "system busy".
+    pub fn busy(err: impl std::fmt::Display) -> Self {
+        tracing::error!(%err, "gateway internal error");
+        Self::new(protocol::SYSTEM_BUSY, "system busy, try again later")
+    }
+}
+
+impl From<DbErr> for GatewayError {
+    fn from(err: DbErr) -> Self {
+        Self::busy(err)
+    }
+}
+
+impl From<ParamsError> for GatewayError {
+    fn from(err: ParamsError) -> Self {
+        match err {
+            ParamsError::UnsupportedCharset(_) => Self::new(
+                protocol::UNSUPPORTED,
+                "input_charset is not supported: it must be UTF-8 or GBK",
+            ),
+            ParamsError::Encoding { name, charset } => Self::new(
+                protocol::MALFORMED,
+                format!("parameter {name} is malformed: it is not valid {charset} after percent-decoding"),
+            ),
+            ParamsError::BadName(_) => Self::new(
+                protocol::MALFORMED,
+                "a parameter name is malformed: names are letters, digits and _",
+            ),
+            ParamsError::Duplicate(name) => Self::new(
+                protocol::MALFORMED,
+                format!("parameter {name} is malformed: it must be given once"),
+            ),
+        }
+    }
+}
+
+/// Checks that every required parameter of `spec` is present and not empty.
+pub fn check_required(params: &Params, spec: &[Param]) -> Result<(), GatewayError> {
+    match spec
+        .iter()
+        .find(|p| p.required && params.non_empty(p.name).is_none())
+    {
+        Some(param) => Err(GatewayError::missing(param.name)),
+        None => Ok(()),
+    }
+}
+
+/// The app a signed request is for, once appid, status, rate, sign_type and
+/// signature have been checked. Keys are those of [`verifying_keys`].
+pub async fn authenticate(state: &AppState, params: &Params, now: i64) -> Result<app::Model, GatewayError> {
+    let appid = params
+        .non_empty("appid")
+        .ok_or_else(|| GatewayError::missing("appid"))?;
+    if appid.len() != 10 || !appid.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(GatewayError::malformed("appid", protocol::RULE_APPID));
+    }
+    let provided = params
+        .non_empty("sign")
+        .ok_or_else(|| GatewayError::missing("sign"))?;
+    let app = app::Entity::find()
+        .filter(app::Column::Appid.eq(appid))
+        .filter(app::Column::DeletedAt.is_null())
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| GatewayError::new(protocol::UNKNOWN_APPID, format!("appid {appid} is unknown")))?;
+    if app.status != "active" {
+        return Err(GatewayError::new(
+            protocol::APP_DISABLED,
+            format!("app {appid} is disabled; enable it in the portal"),
+        ));
+    }
+    if !state.limiter.allow(appid, now) {
+        return Err(GatewayError::new(
+            protocol::RATE_LIMITED,
+            format!(
+                "too many requests for app {appid}: at most {} per second",
+                state.settings.gateway_rate_limit
+            ),
+        ));
+    }
+    if let Some(sign_type) = params.non_empty("sign_type")
+        && !sign_type.eq_ignore_ascii_case("MD5")
+    {
+        return Err(GatewayError::new(
+            protocol::UNSUPPORTED,
+            "sign_type is not supported: it must be MD5",
+        ));
+    }
+    let slot = match params.non_empty("sign_key_index") {
+        None => None,
+        Some("1") => Some(1),
+        Some("2") => Some(2),
+        Some(_) => {
+            return Err(GatewayError::malformed(
+                "sign_key_index",
+                protocol::RULE_SIGN_KEY_INDEX,
+            ));
+        }
+    };
+    let keys = verifying_keys(&state.master_key, &app, now).map_err(GatewayError::busy)?;
+    let verified = keys
+        .iter()
+        .filter(|(index, _)| slot.is_none_or(|slot| slot == *index))
+        .any(|(_, key)| {
+            sdk::sign::verify(params.iter(), key.expose(), params.charset(), provided).unwrap_or(false)
+        });
+    if !verified {
+        let detail = match slot {
+            Some(slot) if keys.iter().all(|(index, _)| *index != slot) => {
+                format!("; key slot {slot} does not verify requests now (rotated out, grace ended)")
+            }
+            _ => String::new(),
+        };
+        return Err(GatewayError::new(
+            protocol::BAD_SIGNATURE,
+            format!("signature mismatch{detail}"),
+        ));
+    }
+    Ok(app)
+}
+
+/// A validated pay request (SPEC §6.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayInput {
+    pub out_trade_no: String,
+    pub total_fee: i64,
+    pub body: String,
+    pub notify_url: String,
+    pub return_url: String,
+    pub spbill_create_ip: String,
+    pub attach: String,
+    pub bank_type: String,
+    pub time_start: String,
+    pub time_expire: Option<i64>,
+    pub charset: Charset,
+    pub product_fee: Option<i64>,
+    pub transport_fee: Option<i64>,
+    pub goods_tag: String,
+    pub buyer_id: String,
+}
+
+/// Maximum total_fee: 100,000,000 yuan.
+pub const MAX_TOTAL_FEE: i64 = 10_000_000_000;
+
+fn no_controls(text: &str) -> bool {
+    !text.chars().any(char::is_control)
+}
+
+/// An integer of fen without sign, spaces or leading `+`.
+fn parse_fen(text: &str) -> Option<i64> {
+    if text.is_empty() || text.len() > 11 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// An absolute http(s) URL of at most 512 characters.
+pub fn valid_url(text: &str) -> bool {
+    text.len() <= 512
+        && no_controls(text)
+        && url::Url::parse(text)
+            .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some())
+}
+
+/// `[A-Za-z0-9_-]{1,32}`.
+pub fn valid_out_trade_no(text: &str) -> bool {
+    (1..=32).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Validates a pay request whose signature has been checked.
+pub fn validate_pay(params: &Params) -> Result<PayInput, GatewayError> {
+    let get = |name: &str| params.get(name).unwrap_or("");
+    let out_trade_no = get("out_trade_no");
+    if !valid_out_trade_no(out_trade_no) {
+        return Err(GatewayError::malformed(
+            "out_trade_no",
+            protocol::RULE_OUT_TRADE_NO,
+        ));
+    }
+    let total_fee = parse_fen(get("total_fee"))
+        .filter(|fee| (1..=MAX_TOTAL_FEE).contains(fee))
+        .ok_or_else(|| GatewayError::malformed("total_fee", protocol::RULE_TOTAL_FEE))?;
+    let body = get("body");
+    if body.chars().count() > 128 || !no_controls(body) {
+        return Err(GatewayError::malformed("body", protocol::RULE_BODY));
+    }
+    for name in ["notify_url", "return_url"] {
+        if !valid_url(get(name)) {
+            return Err(GatewayError::malformed(name, protocol::RULE_URL));
+        }
+    }
+    if get("spbill_create_ip").parse::<IpAddr>().is_err() {
+        return Err(GatewayError::malformed("spbill_create_ip", protocol::RULE_IP));
+    }
+    let attach = get("attach");
+    if attach.chars().count() > 127 || !no_controls(attach) {
+        return Err(GatewayError::malformed("attach", protocol::RULE_ATTACH));
+    }
+    if let Some(fee_type) = params.non_empty("fee_type")
+        && fee_type != "1"
+    {
+        return Err(GatewayError::new(
+            protocol::UNSUPPORTED,
+            "fee_type is not supported: it must be 1 (CNY)",
+        ));
+    }
+    let bank_type = params.non_empty("bank_type").unwrap_or("DEFAULT");
+    if bank_type.len() > 32 || !bank_type.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(GatewayError::malformed(
+            "bank_type",
+            "DEFAULT, or up to 32 characters of A-Z a-z 0-9 _",
+        ));
+    }
+    let time_start = get("time_start");
+    if !time_start.is_empty() && protocol::parse_protocol_time(time_start).is_none() {
+        return Err(GatewayError::malformed("time_start", protocol::RULE_TIME));
+    }
+    let time_expire = match params.non_empty("time_expire") {
+        None => None,
+        Some(text) => Some(
+            protocol::parse_protocol_time(text)
+                .ok_or_else(|| GatewayError::malformed("time_expire", protocol::RULE_TIME))?,
+        ),
+    };
+    let fee_part = |name: &str| -> Result<Option<i64>, GatewayError> {
+        match params.non_empty(name) {
+            None => Ok(None),
+            Some(text) => parse_fen(text)
+                .map(Some)
+                .ok_or_else(|| GatewayError::malformed(name, protocol::RULE_FEE_PART)),
+        }
+    };
+    let (product_fee, transport_fee) = (fee_part("product_fee")?, fee_part("transport_fee")?);
+    if (product_fee.is_some() || transport_fee.is_some())
+        && product_fee.unwrap_or(0) + transport_fee.unwrap_or(0) != total_fee
+    {
+        let name = if product_fee.is_some() {
+            "product_fee"
+        } else {
+            "transport_fee"
+        };
+        return Err(GatewayError::malformed(name, protocol::RULE_FEE_PART));
+    }
+    let goods_tag = get("goods_tag");
+    if goods_tag.len() > 32
+        || !goods_tag
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Err(GatewayError::malformed("goods_tag", protocol::RULE_TOKEN));
+    }
+    let buyer_id = get("buyer_id");
+    if buyer_id.chars().count() > 64 || !no_controls(buyer_id) {
+        return Err(GatewayError::malformed("buyer_id", protocol::RULE_BUYER_ID));
+    }
+    Ok(PayInput {
+        out_trade_no: out_trade_no.to_owned(),
+        total_fee,
+        body: body.to_owned(),
+        notify_url: get("notify_url").to_owned(),
+        return_url: get("return_url").to_owned(),
+        spbill_create_ip: get("spbill_create_ip").to_owned(),
+        attach: attach.to_owned(),
+        bank_type: bank_type.to_owned(),
+        time_start: time_start.to_owned(),
+        time_expire,
+        charset: params.charset(),
+        product_fee,
+        transport_fee,
+        goods_tag: goods_tag.to_owned(),
+        buyer_id: buyer_id.to_owned(),
+    })
+}
+
+/// `count` random bytes as unpadded URL-safe base64.
+pub fn random_token(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buffer);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buffer)
+}
+
+/// The 28-digit transaction_id: appid, creation date (UTC+8), and the order id as serial.
+pub fn transaction_id(order: &order::Model) -> String {
+    format!(
+        "{}{}{:010}",
+        order.appid,
+        protocol::protocol_date(order.created_at),
+        order.id % 10_000_000_000
+    )
+}
+
+/// Splits a transaction_id into (appid, date, serial); `None` if it is not 28 digits.
+pub fn split_transaction_id(text: &str) -> Option<(&str, &str, i64)> {
+    if text.len() != 28 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((&text[..10], &text[10..18], text[18..].parse().ok()?))
+}
+
+/// The order of `app` with this transaction_id, if any.
+pub async fn find_by_transaction_id(
+    db: &impl ConnectionTrait,
+    app_id: i64,
+    transaction_id: &str,
+) -> Result<Option<order::Model>, DbErr> {
+    let Some((_, _, serial)) = split_transaction_id(transaction_id) else {
+        return Ok(None);
+    };
+    let found = order::Entity::find_by_id(serial)
+        .filter(order::Column::AppId.eq(app_id))
+        .one(db)
+        .await?;
+    // The whole id must match, so a serial with another date or appid finds nothing.
+    Ok(found.filter(|order| self::transaction_id(order) == transaction_id))
+}
+
+/// The order of `app` with this out_trade_no, if any.
+pub async fn find_by_out_trade_no(
+    db: &impl ConnectionTrait,
+    app_id: i64,
+    out_trade_no: &str,
+) -> Result<Option<order::Model>, DbErr> {
+    order::Entity::find()
+        .filter(order::Column::AppId.eq(app_id))
+        .filter(order::Column::OutTradeNo.eq(out_trade_no))
+        .one(db)
+        .await
+}
+
+/// Closes an unpaid order whose time has passed; returns it as it is now.
+pub async fn close_if_expired(
+    db: &impl ConnectionTrait,
+    order: order::Model,
+    now: i64,
+) -> Result<order::Model, DbErr> {
+    if order.trade_state != trade_state::CREATED || order.expires_at > now {
+        return Ok(order);
+    }
+    order::Entity::update_many()
+        .col_expr(order::Column::TradeState, trade_state::CLOSED.into())
+        .col_expr(order::Column::PayInfo, "closed: the order expired unpaid".into())
+        .col_expr(order::Column::UpdatedAt, now.into())
+        .filter(order::Column::Id.eq(order.id))
+        .filter(order::Column::TradeState.eq(trade_state::CREATED))
+        .exec(db)
+        .await?;
+    order::Entity::find_by_id(order.id)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("order {}", order.id)))
+}
+
+/// Creates the order for a pay request, or finds the one with the same out_trade_no.
+///
+/// The unique index on (app, out_trade_no) makes concurrent requests agree on one
+/// order. The same total_fee and body give the same order; different ones give
+/// 88000009. A closed or expired order gives 88000011.
+pub async fn create_or_find_order(
+    db: &DatabaseConnection,
+    app: &app::Model,
+    input: PayInput,
+    scenario: &str,
+    now: i64,
+) -> Result<order::Model, GatewayError> {
+    if input.time_expire.is_some_and(|expire| expire <= now) {
+        return Err(GatewayError::new(
+            protocol::ORDER_CLOSED,
+            "order closed: time_expire has passed",
+        ));
+    }
+    let row = order::ActiveModel {
+        isv_id: Set(app.isv_id),
+        app_id: Set(app.id),
+        appid: Set(app.appid.clone()),
+        out_trade_no: Set(input.out_trade_no.clone()),
+        total_fee: Set(input.total_fee),
+        fee_type: Set("1".into()),
+        body: Set(input.body.clone()),
+        attach: Set(input.attach),
+        bank_type: Set(input.bank_type),
+        notify_url: Set(input.notify_url),
+        return_url: Set(input.return_url),
+        spbill_create_ip: Set(input.spbill_create_ip),
+        input_charset: Set(input.charset.as_str().into()),
+        product_fee: Set(input.product_fee),
+        transport_fee: Set(input.transport_fee),
+        goods_tag: Set(input.goods_tag),
+        buyer_id: Set(input.buyer_id),
+        time_start: Set(input.time_start),
+        expires_at: Set(input
+            .time_expire
+            .unwrap_or(now + protocol::DEFAULT_ORDER_LIFETIME_MS)),
+        trade_state: Set(trade_state::CREATED),
+        pay_info: Set(String::new()),
+        scenario: Set(scenario.into()),
+        cashier_token: Set(random_token(24)),
+        time_end: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let inserted = order::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([order::Column::AppId, order::Column::OutTradeNo])
+                .do_nothing()
+                .to_owned(),
+        )
+        .do_nothing()
+        .exec(db)
+        .await?;
+    let order = match inserted {
+        TryInsertResult::Inserted(result) => order::Entity::find_by_id(result.last_insert_id)
+            .one(db)
+            .await?
+            .ok_or_else(|| GatewayError::busy("inserted order vanished"))?,
+        TryInsertResult::Conflicted | TryInsertResult::Empty => {
+            let existing = find_by_out_trade_no(db, app.id, &input.out_trade_no)
+                .await?
+                .ok_or_else(|| GatewayError::busy("conflicting order vanished"))?;
+            if existing.total_fee != input.total_fee || existing.body != input.body {
+                return Err(GatewayError::new(
+                    protocol::OUT_TRADE_NO_REUSED,
+                    format!(
+                        "out_trade_no {} is already used with a different total_fee or body",
+                        input.out_trade_no
+                    ),
+                ));
+            }
+            existing
+        }
+    };
+    let order = close_if_expired(db, order, now).await?;
+    if order.trade_state == trade_state::CLOSED {
+        return Err(GatewayError::new(
+            protocol::ORDER_CLOSED,
+            "order closed: it expired unpaid",
+        ));
+    }
+    Ok(order)
+}
+
+/// What the tester chose in the cashier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settlement {
+    /// Pay as this sandbox buyer.
+    Pay { buyer_id: String },
+    /// Simulate a failed payment with this reason.
+    Fail { reason: String },
+}
+
+/// Moves a created order to paid or failed and queues its notification, atomically.
+///
+/// Only a created, unexpired order moves; paying a paid order again returns it
+/// unchanged (a double click), and anything else is refused.
+pub async fn settle(
+    db: &DatabaseConnection,
+    app: &app::Model,
+    order: order::Model,
+    settlement: Settlement,
+    now: i64,
+) -> Result<(order::Model, Option<notification::Model>), GatewayError> {
+    let (state, buyer_id, pay_info) = match &settlement {
+        Settlement::Pay { buyer_id } => (trade_state::PAID, buyer_id.clone(), String::new()),
+        Settlement::Fail { reason } => (trade_state::FAILED, order.buyer_id.clone(), reason.clone()),
+    };
+    let txn = db.begin().await?;
+    let moved = order::Entity::update_many()
+        .col_expr(order::Column::TradeState, state.into())
+        .col_expr(order::Column::BuyerId, buyer_id.into())
+        .col_expr(order::Column::PayInfo, pay_info.into())
+        .col_expr(order::Column::TimeEnd, Some(now).into())
+        .col_expr(order::Column::UpdatedAt, now.into())
+        .filter(order::Column::Id.eq(order.id))
+        .filter(order::Column::TradeState.eq(trade_state::CREATED))
+        .filter(order::Column::ExpiresAt.gt(now))
+        .exec(&txn)
+        .await?;
+    let current = order::Entity::find_by_id(order.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| GatewayError::busy("settled order vanished"))?;
+    if moved.rows_affected == 1 {
+        let queued = queue_notification(&txn, app, &current, now).await?;
+        txn.commit().await?;
+        return Ok((current, Some(queued)));
+    }
+    txn.commit().await?;
+    let current = close_if_expired(db, current, now).await?;
+    match (current.trade_state, &settlement) {
+        (trade_state::PAID, Settlement::Pay { .. }) => Ok((current, None)),
+        (trade_state::PAID, _) => Err(GatewayError::new(
+            protocol::ORDER_CLOSED,
+            "the order is already paid; a paid order is final",
+        )),
+        (trade_state::FAILED, _) => Err(GatewayError::new(
+            protocol::ORDER_CLOSED,
+            "order closed: its payment failed; start a new order",
+        )),
+        _ => Err(GatewayError::new(
+            protocol::ORDER_CLOSED,
+            "order closed or expired",
+        )),
+    }
+}
+
+/// Creates the notification of a settled order; the dispatcher delivers it.
+pub async fn queue_notification(
+    db: &impl ConnectionTrait,
+    app: &app::Model,
+    order: &order::Model,
+    now: i64,
+) -> Result<notification::Model, DbErr> {
+    let notify_id = random_token(30);
+    let params: serde_json::Map<String, serde_json::Value> = result_params(order, Some(&notify_id))
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), serde_json::Value::String(value)))
+        .collect();
+    notification::ActiveModel {
+        notify_id: Set(notify_id),
+        isv_id: Set(order.isv_id),
+        app_id: Set(order.app_id),
+        order_id: Set(order.id),
+        url: Set(order.notify_url.clone()),
+        method: Set(if app.notify_method == "POST" {
+            "POST"
+        } else {
+            "GET"
+        }
+        .into()),
+        params: Set(serde_json::Value::Object(params).to_string()),
+        status: Set("pending".into()),
+        attempts: Set(0),
+        next_attempt_at: Set(Some(now)),
+        lease_owner: Set(None),
+        lease_expires_at: Set(None),
+        scenario: Set(order.scenario.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        delivered_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+/// The order's result parameters (SPEC §6.1), without the signature fields.
+pub fn result_params(order: &order::Model, notify_id: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut params = vec![("appid", order.appid.clone())];
+    if let Some(notify_id) = notify_id {
+        params.push(("notify_id", notify_id.to_owned()));
+    }
+    params.extend([
+        ("out_trade_no", order.out_trade_no.clone()),
+        ("transaction_id", transaction_id(order)),
+        ("total_fee", order.total_fee.to_string()),
+        ("fee_type", order.fee_type.clone()),
+        ("trade_state", order.trade_state.to_string()),
+        ("trade_mode", "1".to_owned()),
+        ("pay_info", order.pay_info.clone()),
+        ("bank_type", order.bank_type.clone()),
+        (
+            "time_end",
+            order.time_end.map(protocol::protocol_time).unwrap_or_default(),
+        ),
+        ("attach", order.attach.clone()),
+        ("buyer_id", order.buyer_id.clone()),
+        ("input_charset", order.input_charset.clone()),
+    ]);
+    params
+}
+
+/// Signs outgoing parameters with the app's current key, adding `sign_type`,
+/// `sign_key_index` and `input_charset`; empty values are dropped.
+pub fn sign_outgoing(
+    state: &AppState,
+    app: &app::Model,
+    params: impl IntoIterator<Item = (String, String)>,
+    charset: Charset,
+) -> Result<Params, GatewayError> {
+    let key = current_key(&state.master_key, app).map_err(GatewayError::busy)?;
+    let mut pairs: Vec<(String, String)> = params
+        .into_iter()
+        .filter(|(name, value)| {
+            !value.is_empty()
+                && !matches!(
+                    name.as_str(),
+                    "sign" | "sign_type" | "sign_key_index" | "input_charset"
+                )
+        })
+        .collect();
+    pairs.push(("input_charset".into(), charset.as_str().into()));
+    pairs.push(("sign_type".into(), "MD5".into()));
+    pairs.push(("sign_key_index".into(), app.current_key_index.to_string()));
+    Params::from_pairs(pairs)
+        .map_err(GatewayError::busy)?
+        .signed(key.expose())
+        .map_err(GatewayError::busy)
+}
+
+/// The signed return (or cancel) URL of an order: its return_url plus the result parameters.
+pub fn return_url(
+    state: &AppState,
+    app: &app::Model,
+    order: &order::Model,
+    notify_id: Option<&str>,
+) -> Result<String, GatewayError> {
+    let charset = Charset::parse(&order.input_charset).unwrap_or_default();
+    let params = sign_outgoing(
+        state,
+        app,
+        result_params(order, notify_id)
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v)),
+        charset,
+    )?;
+    let separator = if order.return_url.contains('?') { '&' } else { '?' };
+    Ok(format!("{}{separator}{}", order.return_url, params.to_query()))
+}
+
+/// An XML answer (SPEC §6.2, §6.3): `<root>` with one element per field, escaped.
+pub fn xml_document(fields: &[(String, String)]) -> String {
+    use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+    let mut writer = quick_xml::Writer::new(Vec::with_capacity(512));
+    // Writing into a Vec cannot fail.
+    let write = |writer: &mut quick_xml::Writer<Vec<u8>>, event: Event<'_>| {
+        writer.write_event(event).expect("writing XML into memory");
+    };
+    write(
+        &mut writer,
+        Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)),
+    );
+    write(&mut writer, Event::Start(BytesStart::new("root")));
+    for (name, value) in fields {
+        write(&mut writer, Event::Start(BytesStart::new(name.as_str())));
+        write(&mut writer, Event::Text(BytesText::new(value)));
+        write(&mut writer, Event::End(BytesEnd::new(name.as_str())));
+    }
+    write(&mut writer, Event::End(BytesEnd::new("root")));
+    String::from_utf8(writer.into_inner()).expect("XML of UTF-8 strings is UTF-8")
+}
+
+/// An unsigned error answer.
+pub fn xml_error(err: &GatewayError) -> String {
+    xml_document(&[
+        ("retcode".into(), err.retcode.to_string()),
+        ("retmsg".into(), err.retmsg.clone()),
+    ])
+}
+
+/// A signed success answer: retcode 0, then `fields`, signed over UTF-8.
+pub fn xml_success(
+    state: &AppState,
+    app: &app::Model,
+    fields: Vec<(String, String)>,
+) -> Result<String, GatewayError> {
+    let mut all = vec![
+        ("retcode".to_owned(), "0".to_owned()),
+        ("retmsg".to_owned(), "ok".to_owned()),
+    ];
+    all.extend(fields);
+    let signed = sign_outgoing(state, app, all, Charset::Utf8)?;
+    // retcode and retmsg first, sign last; the rest in the order given.
+    let mut ordered: Vec<(String, String)> = signed
+        .iter()
+        .filter(|(name, _)| *name != "sign")
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    ordered.push(("sign".into(), signed.get("sign").unwrap_or_default().to_owned()));
+    Ok(xml_document(&ordered))
+}
+
+/// `/gateway/normalorderquery.xml`: the order's current fields plus `is_refund`.
+pub async fn order_query(state: &AppState, params: &Params, now: i64) -> Result<String, GatewayError> {
+    check_required(params, protocol::ORDER_QUERY_PARAMS)?;
+    let app = authenticate(state, params, now).await?;
+    let found = match (
+        params.non_empty("transaction_id"),
+        params.non_empty("out_trade_no"),
+    ) {
+        (Some(id), _) => {
+            if split_transaction_id(id).is_none() {
+                return Err(GatewayError::malformed(
+                    "transaction_id",
+                    protocol::RULE_TRANSACTION_ID,
+                ));
+            }
+            find_by_transaction_id(&state.db, app.id, id).await?
+        }
+        (None, Some(no)) => {
+            if !valid_out_trade_no(no) {
+                return Err(GatewayError::malformed(
+                    "out_trade_no",
+                    protocol::RULE_OUT_TRADE_NO,
+                ));
+            }
+            find_by_out_trade_no(&state.db, app.id, no).await?
+        }
+        (None, None) => return Err(GatewayError::missing("out_trade_no")),
+    };
+    let order = found.ok_or_else(|| GatewayError::new(protocol::ORDER_NOT_FOUND, "order not found"))?;
+    let order = close_if_expired(&state.db, order, now).await?;
+    let mut fields: Vec<(String, String)> = result_params(&order, None)
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    fields.push(("is_refund".into(), "false".into()));
+    xml_success(state, &app, fields)
+}
+
+/// `/gateway/verifynotifyid.xml`: the notified order's fields, while the notify_id is valid.
+pub async fn notify_query(state: &AppState, params: &Params, now: i64) -> Result<String, GatewayError> {
+    check_required(params, protocol::NOTIFY_QUERY_PARAMS)?;
+    let app = authenticate(state, params, now).await?;
+    let notify_id = params.non_empty("notify_id").unwrap_or_default();
+    let invalid = || GatewayError::new(protocol::NOTIFY_ID_INVALID, "notify_id is invalid or expired");
+    if !(32..=64).contains(&notify_id.len())
+        || !notify_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Err(invalid());
+    }
+    let notification = notification::Entity::find()
+        .filter(notification::Column::NotifyId.eq(notify_id))
+        .filter(notification::Column::AppId.eq(app.id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(invalid)?;
+    let ttl = i64::try_from(state.settings.notify_id_ttl.as_millis()).unwrap_or(i64::MAX);
+    if now - notification.created_at > ttl {
+        return Err(invalid());
+    }
+    let order = order::Entity::find_by_id(notification.order_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(invalid)?;
+    let fields = result_params(&order, Some(notify_id))
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    xml_success(state, &app, fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pay_params(overrides: &[(&str, &str)]) -> Params {
+        let mut params = Params::from_pairs([
+            ("appid", "1234567890"),
+            ("out_trade_no", "A-1_x"),
+            ("total_fee", "100"),
+            ("body", "tea"),
+            ("notify_url", "http://127.0.0.1:9/notify"),
+            ("return_url", "https://shop.example/return?x=1"),
+            ("spbill_create_ip", "127.0.0.1"),
+            ("sign", "X"),
+        ])
+        .unwrap();
+        for (name, value) in overrides {
+            params.set(name, *value);
+        }
+        params
+    }
+
+    #[test]
+    fn a_valid_pay_request_validates() {
+        let input = validate_pay(&pay_params(&[])).unwrap();
+        assert_eq!(input.total_fee, 100);
+        assert_eq!(input.bank_type, "DEFAULT");
+        assert_eq!(input.time_expire, None);
+    }
+
+    #[test]
+    fn each_rule_names_its_parameter() {
+        let cases: &[(&str, &str, u32)] = &[
+            ("out_trade_no", "has space", protocol::MALFORMED),
+            ("out_trade_no", &"x".repeat(33), protocol::MALFORMED),
+            ("total_fee", "0", protocol::MALFORMED),
+            ("total_fee", "10000000001", protocol::MALFORMED),
+            ("total_fee", "+5", protocol::MALFORMED),
+            ("total_fee", "1.5", protocol::MALFORMED),
+            ("body", "a\u{0}b", protocol::MALFORMED),
+            ("notify_url", "javascript:alert(1)", protocol::MALFORMED),
+            ("return_url", "/relative", protocol::MALFORMED),
+            ("spbill_create_ip", "1.2.3", protocol::MALFORMED),
+            ("attach", &"a".repeat(128), protocol::MALFORMED),
+            ("fee_type", "2", protocol::UNSUPPORTED),
+            ("time_expire", "20261301000000", protocol::MALFORMED),
+            ("product_fee", "60", protocol::MALFORMED),
+            ("bank_type", "<script>", protocol::MALFORMED),
+        ];
+        for (name, value, code) in cases {
+            let err = validate_pay(&pay_params(&[(name, value)])).unwrap_err();
+            assert_eq!(err.retcode, *code, "{name}={value}");
+            assert!(err.retmsg.contains(name), "{name}: {}", err.retmsg);
+        }
+        let ok = validate_pay(&pay_params(&[("product_fee", "60"), ("transport_fee", "40")])).unwrap();
+        assert_eq!(ok.product_fee, Some(60));
+    }
+
+    #[test]
+    fn required_parameters_are_checked_in_order() {
+        let mut params = pay_params(&[]);
+        params.set("body", "");
+        assert_eq!(
+            check_required(&params, protocol::PAY_PARAMS),
+            Err(GatewayError::missing("body"))
+        );
+    }
+
+    #[test]
+    fn transaction_ids_are_28_digits_and_split_back() {
+        let order = order::Model {
+            id: 42,
+            isv_id: 1,
+            app_id: 1,
+            appid: "1234567890".into(),
+            out_trade_no: "o".into(),
+            total_fee: 1,
+            fee_type: "1".into(),
+            body: "b".into(),
+            attach: String::new(),
+            bank_type: "DEFAULT".into(),
+            notify_url: String::new(),
+            return_url: String::new(),
+            spbill_create_ip: String::new(),
+            input_charset: "UTF-8".into(),
+            product_fee: None,
+            transport_fee: None,
+            goods_tag: String::new(),
+            buyer_id: String::new(),
+            time_start: String::new(),
+            expires_at: 0,
+            trade_state: 1,
+            pay_info: String::new(),
+            scenario: "normal".into(),
+            cashier_token: String::new(),
+            time_end: None,
+            created_at: 1_795_752_000_000,
+            updated_at: 0,
+        };
+        let id = transaction_id(&order);
+        assert_eq!(id, "1234567890202611270000000042");
+        assert_eq!(split_transaction_id(&id), Some(("1234567890", "20261127", 42)));
+        assert_eq!(split_transaction_id("12345"), None);
+    }
+
+    #[test]
+    fn xml_escapes_values() {
+        let xml = xml_document(&[("retmsg".into(), "a<b & \"c\"".into())]);
+        assert_eq!(
+            xml,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><root><retmsg>a&lt;b &amp; &quot;c&quot;</retmsg></root>"
+        );
+    }
+}

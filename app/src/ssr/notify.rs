@@ -1,0 +1,343 @@
+//! One delivery attempt of a notification (SPEC §7): sign, send, classify the
+//! answer, record the attempt, and schedule the next one.
+
+use std::time::{Duration, Instant};
+
+use sdk::sign::Charset;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, Set};
+
+use super::db::{app, notification, notification_attempt, order};
+use super::gateway::sign_outgoing;
+use super::now_ms;
+use super::state::AppState;
+
+/// At most this much of a response body is read and stored.
+pub const MAX_BODY: usize = 4096;
+/// The User-Agent of every notification.
+pub const USER_AGENT: &str = concat!("OpenPlatformSandbox-Notify/", env!("CARGO_PKG_VERSION"));
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub delivered: bool,
+    pub status: Option<u16>,
+    pub body: String,
+    pub error: String,
+    pub hint: String,
+}
+
+impl Outcome {
+    fn failed(error: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self {
+            delivered: false,
+            status: None,
+            body: String::new(),
+            error: error.into(),
+            hint: hint.into(),
+        }
+    }
+}
+
+/// Classifies an HTTP answer: acknowledged only by 2xx and a body that, trimmed of
+/// ASCII whitespace, is exactly `success`.
+pub fn classify(status: u16, location: Option<&str>, body: &str) -> Outcome {
+    let trimmed = body.trim_matches(|c: char| c.is_ascii_whitespace());
+    let mut outcome = Outcome {
+        delivered: false,
+        status: Some(status),
+        body: body.to_owned(),
+        error: String::new(),
+        hint: String::new(),
+    };
+    if (200..300).contains(&status) && trimmed == "success" {
+        outcome.delivered = true;
+        return outcome;
+    }
+    let (error, hint) = if (300..400).contains(&status) {
+        (
+            format!("HTTP {status} redirect"),
+            format!(
+                "the endpoint redirected to {}; redirects are not followed, so notify_url must answer itself",
+                location.unwrap_or("another URL")
+            ),
+        )
+    } else if !(200..300).contains(&status) {
+        (
+            format!("HTTP {status}"),
+            format!("the endpoint answered HTTP {status}; acknowledge with HTTP 200 and the body success"),
+        )
+    } else if trimmed.eq_ignore_ascii_case("success") {
+        (
+            "wrong case".to_owned(),
+            format!("the body was {trimmed:?}; it must be exactly success, in lower case"),
+        )
+    } else if trimmed.to_ascii_lowercase().contains("success") {
+        (
+            "success inside other text".to_owned(),
+            "the body contains success inside HTML or other text; answer the bare word success, with no page around it".to_owned(),
+        )
+    } else if trimmed.is_empty() {
+        (
+            "empty body".to_owned(),
+            "the body was empty; answer success to acknowledge".to_owned(),
+        )
+    } else {
+        (
+            "not acknowledged".to_owned(),
+            "the body was not success, so the notification counts as failed and will be retried".to_owned(),
+        )
+    };
+    outcome.error = error;
+    outcome.hint = hint;
+    outcome
+}
+
+/// Classifies a transport error: timeout, refused connection, DNS or TLS.
+pub fn classify_error(err: &reqwest::Error, timeout: Duration) -> Outcome {
+    let chain = {
+        let mut text = err.to_string();
+        let mut source = std::error::Error::source(err);
+        while let Some(inner) = source {
+            text.push_str(": ");
+            text.push_str(&inner.to_string());
+            source = inner.source();
+        }
+        text
+    };
+    let lower = chain.to_ascii_lowercase();
+    let hint = if err.is_timeout() {
+        format!("no answer within {timeout:?}; answer at once and do slow work after replying")
+    } else if lower.contains("dns error")
+        || lower.contains("failed to lookup")
+        || lower.contains("name or service not known")
+    {
+        "the host name did not resolve (DNS); check notify_url's host".to_owned()
+    } else if lower.contains("connection refused") {
+        "connection refused: nothing listens on that host and port; is the server running?".to_owned()
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        "the TLS handshake failed; check the endpoint's certificate".to_owned()
+    } else if lower.contains("blocked") {
+        "the target resolves to a private or loopback address, which this platform does not call".to_owned()
+    } else if err.is_connect() {
+        "could not connect to the endpoint".to_owned()
+    } else {
+        "the request failed before an answer came".to_owned()
+    };
+    Outcome::failed(chain, hint)
+}
+
+/// Reads at most [`MAX_BODY`] bytes of a body, as (lossy) UTF-8.
+async fn read_capped(mut response: reqwest::Response) -> Result<String, reqwest::Error> {
+    let mut body = Vec::new();
+    while body.len() < MAX_BODY {
+        match response.chunk().await? {
+            Some(chunk) => body.extend_from_slice(&chunk[..chunk.len().min(MAX_BODY - body.len())]),
+            None => break,
+        }
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+/// The signed parameters of a notification, as a query string in the order's charset.
+pub fn signed_query(
+    state: &AppState,
+    app: &app::Model,
+    order: &order::Model,
+    notification: &notification::Model,
+) -> Result<String, String> {
+    let stored: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&notification.params).map_err(|err| format!("stored parameters: {err}"))?;
+    let pairs = stored
+        .into_iter()
+        .map(|(name, value)| (name, value.as_str().unwrap_or_default().to_owned()));
+    let charset = Charset::parse(&order.input_charset).unwrap_or_default();
+    let params = sign_outgoing(state, app, pairs, charset).map_err(|err| err.retmsg)?;
+    Ok(params.to_query())
+}
+
+/// Sends one attempt (signed now, with the app's current key) and classifies it.
+pub async fn send(state: &AppState, method: &str, url: &str, query: &str) -> Outcome {
+    let timeout = state.settings.notify_timeout;
+    let request = if method == "POST" {
+        state
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(query.to_owned())
+    } else {
+        let separator = if url.contains('?') { '&' } else { '?' };
+        state.http.get(format!("{url}{separator}{query}"))
+    };
+    match request.timeout(timeout).send().await {
+        Err(err) => classify_error(&err, timeout),
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned);
+            match read_capped(response).await {
+                Ok(body) => classify(status, location.as_deref(), &body),
+                Err(err) => {
+                    let mut outcome = classify_error(&err, timeout);
+                    outcome.status = Some(status);
+                    outcome
+                }
+            }
+        }
+    }
+}
+
+/// When the next scheduled attempt is due after `attempts` failed ones, or `None`
+/// when the schedule is exhausted. Fast apps turn minutes into seconds.
+pub fn next_delay(schedule: &[Duration], attempts: i32, fast: bool) -> Option<Duration> {
+    let index = usize::try_from(attempts).ok()?.checked_sub(1)?;
+    let delay = *schedule.get(index)?;
+    Some(if fast { delay / 60 } else { delay })
+}
+
+/// Makes one attempt of `notification` now, records it, and updates the
+/// notification: delivered, pending with its next time, or failed when the
+/// schedule is exhausted. A manual attempt never moves the schedule.
+pub async fn attempt(
+    state: &AppState,
+    notification: notification::Model,
+    manual: bool,
+) -> Result<notification_attempt::Model, DbErr> {
+    let db = &state.db;
+    let order = order::Entity::find_by_id(notification.order_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("order {}", notification.order_id)))?;
+    let app = app::Entity::find_by_id(notification.app_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("app {}", notification.app_id)))?;
+    let started_at = now_ms();
+    let clock = Instant::now();
+    let (query, outcome) = match signed_query(state, &app, &order, &notification) {
+        Ok(query) => {
+            let outcome = send(state, &notification.method, &notification.url, &query).await;
+            (query, outcome)
+        }
+        Err(err) => (
+            String::new(),
+            Outcome::failed(err, "the notification could not be signed; see the server log"),
+        ),
+    };
+    let duration_ms = i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX);
+    record(
+        state,
+        db,
+        notification,
+        manual,
+        started_at,
+        duration_ms,
+        query,
+        outcome,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    notification: notification::Model,
+    manual: bool,
+    started_at: i64,
+    duration_ms: i64,
+    query: String,
+    outcome: Outcome,
+) -> Result<notification_attempt::Model, DbErr> {
+    let now = now_ms();
+    let attempt_no = notification.attempts + 1;
+    let saved = notification_attempt::ActiveModel {
+        notification_id: Set(notification.id),
+        attempt_no: Set(attempt_no),
+        manual: Set(manual),
+        started_at: Set(started_at),
+        duration_ms: Set(duration_ms),
+        method: Set(notification.method.clone()),
+        url: Set(notification.url.clone()),
+        request: Set(query),
+        response_status: Set(outcome.status.map(i32::from)),
+        response_body: Set(outcome.body.clone()),
+        outcome: Set(if outcome.delivered { "delivered" } else { "failed" }.into()),
+        error: Set(outcome.error.clone()),
+        hint: Set(outcome.hint.clone()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let fast = app::Entity::find_by_id(notification.app_id)
+        .one(db)
+        .await?
+        .is_some_and(|app| app.retry_speed == "fast");
+    let scheduled_failures = if manual { notification.attempts } else { attempt_no };
+    let was_delivered = notification.status == "delivered";
+    let mut row = notification.into_active_model();
+    row.attempts = Set(attempt_no);
+    row.updated_at = Set(now);
+    row.lease_owner = Set(None);
+    row.lease_expires_at = Set(None);
+    if outcome.delivered {
+        row.status = Set("delivered".into());
+        row.next_attempt_at = Set(None);
+        row.delivered_at = Set(Some(now));
+    } else if !manual && !was_delivered {
+        match next_delay(&state.settings.notify_retry_schedule, scheduled_failures, fast) {
+            Some(delay) => {
+                row.status = Set("pending".into());
+                row.next_attempt_at = Set(Some(now + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)));
+            }
+            None => {
+                row.status = Set("failed".into());
+                row.next_attempt_at = Set(None);
+            }
+        }
+    }
+    row.update(db).await?;
+    Ok(saved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_bare_success_with_2xx_acknowledges() {
+        assert!(classify(200, None, "success").delivered);
+        assert!(classify(204, None, " \r\nsuccess\n").delivered);
+        let cases = [
+            (200, "SUCCESS", "lower case"),
+            (200, "<html><body>success</body></html>", "HTML"),
+            (200, "fail", "not success"),
+            (200, "", "empty"),
+            (500, "success", "HTTP 500"),
+            (302, "", "redirect"),
+        ];
+        for (status, body, hint) in cases {
+            let outcome = classify(status, Some("http://elsewhere/"), body);
+            assert!(!outcome.delivered, "{status} {body}");
+            assert!(outcome.hint.contains(hint), "{status} {body}: {}", outcome.hint);
+        }
+    }
+
+    #[test]
+    fn the_schedule_gives_six_retries_then_stops() {
+        let schedule: Vec<Duration> = [1, 2, 4, 8, 16, 32]
+            .iter()
+            .map(|m| Duration::from_secs(m * 60))
+            .collect();
+        assert_eq!(next_delay(&schedule, 1, false), Some(Duration::from_secs(60)));
+        assert_eq!(
+            next_delay(&schedule, 6, false),
+            Some(Duration::from_secs(32 * 60))
+        );
+        assert_eq!(next_delay(&schedule, 7, false), None);
+        assert_eq!(next_delay(&schedule, 2, true), Some(Duration::from_secs(2)));
+        assert_eq!(next_delay(&schedule, 0, false), None);
+    }
+}

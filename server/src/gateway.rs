@@ -1,0 +1,452 @@
+//! The gateway's HTTP side (SPEC §6): `/gateway/pay.htm` and its sandbox
+//! cashier, and the two XML queries. The rules live in `app::ssr::gateway`.
+//!
+//! These routes are called by browsers arriving from other sites and by ISV
+//! servers, so they sit outside the portal's session and same-origin layers.
+//! The cashier's own form is protected by a per-order token instead.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use subtle::ConstantTimeEq;
+
+use app::protocol::{self, trade_state, yuan};
+use app::ssr::db::{app as app_entity, notification, order};
+use app::ssr::gateway::{self, GatewayError, Settlement};
+use app::ssr::now_ms;
+use app::ssr::state::AppState;
+use sdk::params::Params;
+
+use crate::BODY_LIMIT;
+
+/// Sandbox buyers the cashier offers.
+pub const SANDBOX_BUYERS: &[(&str, &str)] = &[
+    ("sandbox_buyer_10001", "Sandbox buyer A (balance ¥10,000.00)"),
+    ("sandbox_buyer_10002", "Sandbox buyer B (balance ¥500.00)"),
+    ("sandbox_buyer_10003", "Sandbox buyer C (new account)"),
+];
+
+/// The gateway's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/gateway/pay.htm", get(pay).post(pay))
+        .route("/gateway/cashier", post(cashier))
+        .route(
+            "/gateway/verifynotifyid.xml",
+            get(notify_query).post(notify_query),
+        )
+        .route(
+            "/gateway/normalorderquery.xml",
+            get(order_query).post(order_query),
+        )
+}
+
+/// The request's parameters: the query string, plus the form body of a POST.
+fn read_params(query: Option<&str>, body: Result<Bytes, BytesRejection>) -> Result<Params, Box<Response>> {
+    let too_large = |what: &str| {
+        let mut response = error_page(&GatewayError::new(
+            protocol::MALFORMED,
+            format!("the {what} is over 64 KiB"),
+        ));
+        *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+        Box::new(response)
+    };
+    let body = body.map_err(|_| too_large("request body"))?;
+    let query = query.unwrap_or_default();
+    if query.len() > BODY_LIMIT {
+        return Err(too_large("query string"));
+    }
+    Params::parse_parts(&[query.as_bytes(), &body])
+        .map_err(|err| Box::new(error_page(&GatewayError::from(err))))
+}
+
+/// HTTP status of a browser-facing error page.
+fn status_for(retcode: u32) -> StatusCode {
+    match retcode {
+        protocol::BAD_SIGNATURE | protocol::APP_DISABLED => StatusCode::FORBIDDEN,
+        protocol::UNKNOWN_APPID | protocol::ORDER_NOT_FOUND => StatusCode::NOT_FOUND,
+        protocol::OUT_TRADE_NO_REUSED => StatusCode::CONFLICT,
+        protocol::ORDER_CLOSED => StatusCode::GONE,
+        protocol::RATE_LIMITED => StatusCode::TOO_MANY_REQUESTS,
+        protocol::SYSTEM_BUSY => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;background:#f4f6f8;color:#1d2733;margin:0}\
+main{max-width:34rem;margin:3rem auto;background:#fff;border-radius:8px;padding:2rem;box-shadow:0 1px 4px #0002}\
+h1{font-size:1.4rem;margin-top:0}.sandbox{background:#fff4d6;padding:.5rem .75rem;border-radius:4px}\
+dl{display:grid;grid-template-columns:9rem 1fr;gap:.4rem}dt{color:#5b6b7c}dd{margin:0;word-break:break-all}\
+.amount{font-size:1.6rem;font-weight:600}.buttons{display:flex;gap:.5rem;flex-wrap:wrap;margin-top:1rem}\
+button,a.button{font:inherit;padding:.55rem 1rem;border-radius:4px;border:1px solid #9aa8b6;background:#fff;\
+cursor:pointer;color:inherit;text-decoration:none}button.pay{background:#1a73e8;color:#fff;border-color:#1a73e8}\
+.error{color:#a0141e}code{background:#eef1f4;padding:0 .25rem}";
+
+fn page(title: &str, content: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} · Sandbox cashier</title>\
+<style>{STYLE}</style></head><body><main>{content}</main></body></html>",
+        escape(title)
+    )
+}
+
+/// A browser-facing error: HTML with a 4xx (or 503), the retcode and the retmsg.
+fn error_page(err: &GatewayError) -> Response {
+    let body = page(
+        "Payment request refused",
+        &format!(
+            "<h1>Payment request refused</h1><p class=\"error\">retcode <code id=\"retcode\">{}</code></p>\
+<p id=\"retmsg\">{}</p><p>Fix the request your app builds; the portal's <a href=\"/docs\">protocol reference</a> \
+lists every parameter and retcode.</p>",
+            err.retcode,
+            escape(&err.retmsg)
+        ),
+    );
+    let mut response = (status_for(err.retcode), Html(body)).into_response();
+    insert_no_store(&mut response);
+    response
+}
+
+fn insert_no_store(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+fn xml(body: String) -> Response {
+    let mut response = (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/xml; charset=UTF-8"),
+        )],
+        body,
+    )
+        .into_response();
+    insert_no_store(&mut response);
+    response
+}
+
+/// `GET|POST /gateway/pay.htm`: validates, creates or finds the order, shows the cashier.
+pub async fn pay(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let params = match read_params(query.as_deref(), body) {
+        Ok(params) => params,
+        Err(response) => return *response,
+    };
+    match pay_inner(&state, &params).await {
+        Ok(response) => response,
+        Err(err) => error_page(&err),
+    }
+}
+
+async fn pay_inner(state: &AppState, params: &Params) -> Result<Response, GatewayError> {
+    let now = now_ms();
+    gateway::check_required(params, protocol::PAY_PARAMS)?;
+    let app = gateway::authenticate(state, params, now).await?;
+    let input = gateway::validate_pay(params)?;
+    let order = gateway::create_or_find_order(&state.db, &app, input, "normal", now).await?;
+    order_page(state, &app, &order).await
+}
+
+/// The cashier for a created order; a result page for a settled one.
+async fn order_page(
+    state: &AppState,
+    app: &app_entity::Model,
+    order: &order::Model,
+) -> Result<Response, GatewayError> {
+    let transaction_id = gateway::transaction_id(order);
+    let details = format!(
+        "<dl><dt>App</dt><dd id=\"app-name\">{}</dd><dt>Item</dt><dd id=\"body\">{}</dd>\
+<dt>Amount</dt><dd class=\"amount\" id=\"amount\">{}</dd><dt>Order no.</dt><dd id=\"out-trade-no\">{}</dd>\
+<dt>Transaction</dt><dd id=\"transaction-id\">{}</dd></dl>",
+        escape(&app.name),
+        escape(&order.body),
+        yuan(order.total_fee),
+        escape(&order.out_trade_no),
+        transaction_id,
+    );
+    let banner =
+        "<p class=\"sandbox\">Sandbox: no real money moves. Pick a sandbox buyer and an outcome.</p>";
+    let html = if order.trade_state == trade_state::CREATED {
+        let mut buyers = String::new();
+        let requested = order.buyer_id.as_str();
+        if !requested.is_empty() && !SANDBOX_BUYERS.iter().any(|(id, _)| *id == requested) {
+            buyers.push_str(&format!(
+                "<option value=\"{0}\" selected>{0} (from the request)</option>",
+                escape(requested)
+            ));
+        }
+        for (id, label) in SANDBOX_BUYERS {
+            let selected = if *id == requested { " selected" } else { "" };
+            buyers.push_str(&format!("<option value=\"{id}\"{selected}>{label}</option>"));
+        }
+        page(
+            "Pay",
+            &format!(
+                "<h1>Sandbox cashier</h1>{banner}{details}\
+<form method=\"post\" action=\"/gateway/cashier\">\
+<input type=\"hidden\" name=\"transaction_id\" value=\"{transaction_id}\">\
+<input type=\"hidden\" name=\"token\" value=\"{}\">\
+<label>Pay as <select name=\"buyer_id\">{buyers}</select></label>\
+<div class=\"buttons\"><button class=\"pay\" name=\"action\" value=\"pay\">Pay {}</button>\
+<button name=\"action\" value=\"fail\">Simulate failure</button>\
+<button name=\"action\" value=\"cancel\">Cancel and return</button></div></form>",
+                escape(&order.cashier_token),
+                yuan(order.total_fee),
+            ),
+        )
+    } else {
+        let notification = latest_notification(state, order.id).await?;
+        let back = gateway::return_url(
+            state,
+            app,
+            order,
+            notification.as_ref().map(|n| n.notify_id.as_str()),
+        )?;
+        let (title, text) = match order.trade_state {
+            trade_state::PAID => ("Already paid", "This order is already paid."),
+            trade_state::FAILED => (
+                "Payment failed",
+                "This order's payment failed; the app must start a new order.",
+            ),
+            _ => ("Order closed", "This order is closed."),
+        };
+        page(
+            title,
+            &format!(
+                "<h1>{title}</h1><p id=\"state\">{text}</p>{details}\
+<p><a class=\"button\" id=\"back\" href=\"{}\">Back to the merchant</a></p>",
+                escape(&back)
+            ),
+        )
+    };
+    let mut response = Html(html).into_response();
+    insert_no_store(&mut response);
+    Ok(response)
+}
+
+async fn latest_notification(
+    state: &AppState,
+    order_id: i64,
+) -> Result<Option<notification::Model>, GatewayError> {
+    Ok(notification::Entity::find()
+        .filter(notification::Column::OrderId.eq(order_id))
+        .order_by_desc(notification::Column::Id)
+        .one(&state.db)
+        .await?)
+}
+
+/// The cashier form as posted.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct CashierForm {
+    pub transaction_id: String,
+    pub token: String,
+    pub action: String,
+    pub buyer_id: String,
+}
+
+/// `POST /gateway/cashier`: pay, simulate a failure, or cancel; then 302 to return_url.
+pub async fn cashier(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return (rejection.status(), rejection.body_text()).into_response(),
+    };
+    let form: CashierForm = match serde_urlencoded_form(&body) {
+        Some(form) => form,
+        None => {
+            return error_page(&GatewayError::malformed(
+                "cashier form",
+                "the form the cashier page posts",
+            ));
+        }
+    };
+    match cashier_inner(&state, form).await {
+        Ok(response) => response,
+        Err(err) => error_page(&err),
+    }
+}
+
+fn serde_urlencoded_form(body: &[u8]) -> Option<CashierForm> {
+    let params = Params::parse(body).ok()?;
+    let get = |name: &str| params.get(name).unwrap_or_default().to_owned();
+    Some(CashierForm {
+        transaction_id: get("transaction_id"),
+        token: get("token"),
+        action: get("action"),
+        buyer_id: get("buyer_id"),
+    })
+}
+
+async fn cashier_inner(state: &AppState, form: CashierForm) -> Result<Response, GatewayError> {
+    let now = now_ms();
+    let not_found = || GatewayError::new(protocol::ORDER_NOT_FOUND, "order not found");
+    let (appid, _, _) = gateway::split_transaction_id(&form.transaction_id).ok_or_else(not_found)?;
+    let app = app_entity::Entity::find()
+        .filter(app_entity::Column::Appid.eq(appid))
+        .filter(app_entity::Column::DeletedAt.is_null())
+        .one(&state.db)
+        .await?
+        .ok_or_else(not_found)?;
+    let order = gateway::find_by_transaction_id(&state.db, app.id, &form.transaction_id)
+        .await?
+        .ok_or_else(not_found)?;
+    // The token is only on this order's cashier page: a form from another site cannot know it.
+    if !bool::from(order.cashier_token.as_bytes().ct_eq(form.token.as_bytes())) {
+        return Err(GatewayError::new(
+            protocol::BAD_SIGNATURE,
+            "the cashier form's token does not match this order; pay from the cashier page",
+        ));
+    }
+    if app.status != "active" {
+        return Err(GatewayError::new(
+            protocol::APP_DISABLED,
+            format!("app {appid} is disabled"),
+        ));
+    }
+    let settlement = match form.action.as_str() {
+        "pay" => {
+            let known = SANDBOX_BUYERS.iter().any(|(id, _)| *id == form.buyer_id)
+                || (!order.buyer_id.is_empty() && form.buyer_id == order.buyer_id);
+            if !known {
+                return Err(GatewayError::malformed(
+                    "buyer_id",
+                    "one of the sandbox buyers the cashier offers",
+                ));
+            }
+            Settlement::Pay {
+                buyer_id: form.buyer_id.clone(),
+            }
+        }
+        "fail" => Settlement::Fail {
+            reason: "sandbox: payment failed (simulated in the cashier)".into(),
+        },
+        "cancel" => {
+            let order = gateway::close_if_expired(&state.db, order, now).await?;
+            let back = gateway::return_url(state, &app, &order, None)?;
+            return Ok(redirect(&back));
+        }
+        _ => return Err(GatewayError::malformed("action", "pay, fail or cancel")),
+    };
+    let (order, queued) = gateway::settle(&state.db, &app, order, settlement, now).await?;
+    if let Some(notification) = queued.clone() {
+        crate::dispatch::deliver_soon(state.clone(), notification);
+    }
+    let notify_id = match queued {
+        Some(notification) => Some(notification.notify_id),
+        None => latest_notification(state, order.id).await?.map(|n| n.notify_id),
+    };
+    let back = gateway::return_url(state, &app, &order, notify_id.as_deref())?;
+    Ok(redirect(&back))
+}
+
+/// A 302 to `location` (the protocol's return redirect).
+fn redirect(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => {
+            let mut response = StatusCode::FOUND.into_response();
+            response.headers_mut().insert(header::LOCATION, value);
+            insert_no_store(&mut response);
+            response
+        }
+        Err(_) => error_page(&GatewayError::busy(format!(
+            "return URL is not a valid header: {location:?}"
+        ))),
+    }
+}
+
+/// `GET|POST /gateway/normalorderquery.xml`.
+pub async fn order_query(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    xml_endpoint(&state, query.as_deref(), body, |state, params, now| {
+        Box::pin(gateway::order_query(state, params, now))
+    })
+    .await
+}
+
+/// `GET|POST /gateway/verifynotifyid.xml`.
+pub async fn notify_query(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    xml_endpoint(&state, query.as_deref(), body, |state, params, now| {
+        Box::pin(gateway::notify_query(state, params, now))
+    })
+    .await
+}
+
+type XmlFuture<'a> = std::pin::Pin<Box<dyn Future<Output = Result<String, GatewayError>> + Send + 'a>>;
+
+async fn xml_endpoint(
+    state: &AppState,
+    query: Option<&str>,
+    body: Result<Bytes, BytesRejection>,
+    handler: impl for<'a> FnOnce(&'a AppState, &'a Params, i64) -> XmlFuture<'a>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let err = GatewayError::new(protocol::MALFORMED, "the request body is over 64 KiB");
+            let mut response = xml(gateway::xml_error(&err));
+            *response.status_mut() = rejection.status();
+            return response;
+        }
+    };
+    if query.is_some_and(|query| query.len() > BODY_LIMIT) {
+        let err = GatewayError::new(protocol::MALFORMED, "the query string is over 64 KiB");
+        let mut response = xml(gateway::xml_error(&err));
+        *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+        return response;
+    }
+    let params = match Params::parse_parts(&[query.unwrap_or_default().as_bytes(), &body]) {
+        Ok(params) => params,
+        Err(err) => return xml(gateway::xml_error(&GatewayError::from(err))),
+    };
+    match handler(state, &params, now_ms()).await {
+        Ok(body) => xml(body),
+        Err(err) => xml(gateway::xml_error(&err)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escaping_covers_markup_and_quotes() {
+        assert_eq!(
+            escape("<a href='x'>\"&\"</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&quot;&amp;&quot;&lt;/a&gt;"
+        );
+    }
+}

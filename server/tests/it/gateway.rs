@@ -1,0 +1,840 @@
+//! The gateway protocol driven through the SDK: pay, cashier, return, notify,
+//! the XML queries, every retcode, tampering, GBK, oversized input, concurrency,
+//! key rotation and share-login.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::LOCATION;
+use sdk::params::Params;
+use sdk::pay::{PayRequest, PayResponse, TradeState};
+use sdk::query::{NotifyQueryRequest, OrderQueryRequest};
+use sdk::share_login::ShareLoginState;
+use sdk::sign::Charset;
+use sea_orm::ConnectionTrait;
+
+use crate::helpers::{Backend, TestApp, TestDb, db_tests, see_other, spawn_app_configured};
+
+/// A merchant's notify endpoint on loopback: records what it gets, answers `answer`.
+struct Receiver {
+    url: String,
+    got: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+impl Receiver {
+    async fn start(answer: &'static str) -> Self {
+        use axum::extract::{RawQuery, State};
+        use axum::http::Method;
+        type Got = Arc<Mutex<Vec<(String, String)>>>;
+        async fn receive(
+            State((got, answer)): State<(Got, &'static str)>,
+            method: Method,
+            RawQuery(query): RawQuery,
+            body: String,
+        ) -> &'static str {
+            let params = if method == Method::POST {
+                body
+            } else {
+                query.unwrap_or_default()
+            };
+            got.lock().unwrap().push((method.to_string(), params));
+            answer
+        }
+        let got: Got = Arc::default();
+        let router = axum::Router::new()
+            .route("/notify", axum::routing::any(receive))
+            .with_state((got.clone(), answer));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Self {
+            url: format!("http://{addr}/notify"),
+            got,
+        }
+    }
+
+    /// Waits up to 10 s for the `n`th notification.
+    async fn wait_for(&self, n: usize) -> (String, String) {
+        for _ in 0..200 {
+            if let Some(got) = self.got.lock().unwrap().get(n - 1) {
+                return got.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("notification {n} did not arrive");
+    }
+}
+
+/// An ISV with one app, its key, and a test client.
+struct Merchant {
+    app: TestApp,
+    appid: String,
+    key: String,
+    base: String,
+}
+
+impl Merchant {
+    async fn new(db: &TestDb, email: &str) -> Self {
+        Self::with(db, email, &[]).await
+    }
+
+    async fn with(db: &TestDb, email: &str, extra: &[(&str, &str)]) -> Self {
+        let app = spawn_app_configured(db, Arc::default(), extra).await;
+        assert_eq!(
+            see_other(&app.signup(email, crate::helpers::PASSWORD, "Shop").await),
+            "/apps"
+        );
+        let appid = app.create_app("Tea shop").await;
+        let key = app.reveal_key(&appid).await;
+        let base = app.url("");
+        Self {
+            app,
+            appid,
+            key,
+            base,
+        }
+    }
+
+    fn pay(&self, out_trade_no: &str, notify_url: &str) -> PayRequest {
+        PayRequest::new(&self.appid, &self.key)
+            .out_trade_no(out_trade_no)
+            .total_fee(1234)
+            .body("Green tea <b>&</b>")
+            .attach("cart=7")
+            .notify_url(notify_url)
+            .return_url("https://shop.example/return")
+            .spbill_create_ip("127.0.0.1")
+    }
+
+    async fn get(&self, url: &str) -> reqwest::Response {
+        self.app.client.get(url).send().await.expect("GET")
+    }
+
+    /// Opens a pay URL and returns the cashier's (transaction_id, token).
+    async fn open_cashier(&self, url: &str) -> (String, String) {
+        let response = self.get(url).await;
+        assert_eq!(response.status(), StatusCode::OK, "{url}");
+        let html = response.text().await.unwrap();
+        (hidden(&html, "transaction_id"), hidden(&html, "token"))
+    }
+
+    async fn cashier(&self, transaction_id: &str, token: &str, action: &str) -> reqwest::Response {
+        self.app
+            .client
+            .post(self.app.url("/gateway/cashier"))
+            .form(&[
+                ("transaction_id", transaction_id),
+                ("token", token),
+                ("action", action),
+                ("buyer_id", "sandbox_buyer_10001"),
+            ])
+            .send()
+            .await
+            .expect("POST cashier")
+    }
+
+    async fn xml(&self, url: &str) -> String {
+        let response = self.get(url).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/xml; charset=UTF-8",
+            "XML content type"
+        );
+        response.text().await.unwrap()
+    }
+
+    async fn order_query(&self, request: OrderQueryRequest) -> sdk::query::OrderQueryResponse {
+        let xml = self.xml(&request.url(&self.base).unwrap()).await;
+        request.parse_response(xml).expect("a verified answer")
+    }
+}
+
+/// The value of a hidden input on a page.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+/// The retcode shown on an HTML error page.
+fn page_retcode(html: &str) -> u32 {
+    let marker = "id=\"retcode\">";
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no retcode in {html}"))
+        + marker.len();
+    html[start..start + 8].parse().unwrap()
+}
+
+fn xml_retcode(xml: &str) -> u32 {
+    let start = xml.find("<retcode>").expect("retcode") + 9;
+    xml[start..start + xml[start..].find('<').unwrap()]
+        .parse()
+        .unwrap()
+}
+
+fn query_of(location: &str) -> &str {
+    location.split_once('?').expect("a query string").1
+}
+
+db_tests!(
+    a_payment_flows_from_pay_url_to_return_notify_and_queries,
+    every_retcode_is_reachable,
+    tampered_requests_and_results_are_refused,
+    gbk_requests_round_trip,
+    oversized_and_hostile_input_get_clean_answers,
+    concurrent_pays_of_one_out_trade_no_make_one_order,
+    a_rotated_out_key_verifies_only_during_its_grace,
+    failure_and_cancel_follow_the_state_rules,
+    share_login_opens_the_app_with_a_signed_user,
+    one_isv_cannot_query_another_isvs_orders,
+);
+
+async fn a_payment_flows_from_pay_url_to_return_notify_and_queries(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "flow@example.com").await;
+    let receiver = Receiver::start("success").await;
+    let url = merchant
+        .pay("order-1", &receiver.url)
+        .url(&merchant.base)
+        .unwrap();
+
+    let response = merchant.get(&url).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("¥12.34"), "{html}");
+    assert!(
+        html.contains("Green tea &lt;b&gt;&amp;&lt;/b&gt;"),
+        "body is escaped: {html}"
+    );
+    assert!(html.contains("Simulate failure") && html.contains("Cancel and return"));
+    let (transaction_id, token) = (hidden(&html, "transaction_id"), hidden(&html, "token"));
+    assert_eq!(transaction_id.len(), 28);
+    assert!(transaction_id.starts_with(&merchant.appid));
+
+    // The same request again is the same order and the same cashier.
+    assert_eq!(
+        merchant.open_cashier(&url).await,
+        (transaction_id.clone(), token.clone())
+    );
+
+    let paid = merchant.cashier(&transaction_id, &token, "pay").await;
+    assert_eq!(paid.status(), StatusCode::FOUND);
+    let location = paid.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(location.starts_with("https://shop.example/return?"), "{location}");
+    let result = PayResponse::parse(query_of(&location), &merchant.key).expect("signed return");
+    assert!(result.is_pay_successful());
+    assert_eq!(result.total_fee(), 1234);
+    assert_eq!(result.transaction_id(), Some(transaction_id.as_str()));
+    assert_eq!(result.attach(), Some("cart=7"));
+    assert_eq!(result.get("buyer_id"), Some("sandbox_buyer_10001"));
+    let notify_id = result.notify_id().expect("notify_id").to_owned();
+
+    // The app's notify method is POST: a signed form arrives at the receiver.
+    let (method, body) = receiver.wait_for(1).await;
+    assert_eq!(method, "POST");
+    let notified = PayResponse::parse(&body, &merchant.key).expect("signed notification");
+    assert_eq!(notified.notify_id(), Some(notify_id.as_str()));
+    assert_eq!(notified.trade_state(), TradeState::Paid);
+
+    // Notify query and order query (by out_trade_no and by transaction_id) agree.
+    let client = sdk::client::Client::new(merchant.base.clone()).unwrap();
+    let confirmed = client
+        .notify_query(&NotifyQueryRequest::new(
+            &merchant.appid,
+            &merchant.key,
+            &notify_id,
+        ))
+        .await
+        .expect("notify query");
+    assert!(confirmed.is_pay_successful());
+    assert_eq!(confirmed.get("notify_id"), Some(notify_id.as_str()));
+    let by_no = merchant
+        .order_query(OrderQueryRequest::new(&merchant.appid, &merchant.key).out_trade_no("order-1"))
+        .await;
+    assert!(by_no.is_pay_successful());
+    assert_eq!(by_no.get("is_refund"), Some("false"));
+    let by_id = client
+        .order_query(&OrderQueryRequest::new(&merchant.appid, &merchant.key).transaction_id(&transaction_id))
+        .await
+        .unwrap();
+    assert_eq!(by_id.out_trade_no(), Some("order-1"));
+
+    // The attempt is logged as delivered.
+    let conn = db.connect().await;
+    let mut delivered = false;
+    for _ in 0..100 {
+        let row = conn
+            .query_one(sea_orm::Statement::from_string(
+                conn.get_database_backend(),
+                "SELECT status FROM notifications",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        if row.try_get::<String>("", "status").unwrap() == "delivered" {
+            delivered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(delivered, "the notification is marked delivered");
+    let attempts = conn
+        .query_one(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT COUNT(*) AS n, MAX(response_body) AS body, MAX(outcome) AS outcome FROM notification_attempts",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(attempts.try_get::<i64>("", "n").unwrap(), 1);
+    assert_eq!(attempts.try_get::<String>("", "body").unwrap(), "success");
+
+    // Paying again is refused: the cashier now says it is already paid.
+    let again = merchant.get(&url).await.text().await.unwrap();
+    assert!(again.contains("Already paid"), "{again}");
+    assert!(again.contains("Back to the merchant"));
+}
+
+async fn every_retcode_is_reachable(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::with(&db, "codes@example.com", &[("PORTAL_GATEWAY_RATE_LIMIT", "1000")]).await;
+    let key = merchant.key.clone();
+    let signed = |pairs: Vec<(&str, String)>, key: &str| -> String {
+        let params = Params::from_pairs(pairs).unwrap().signed(key).unwrap();
+        format!("{}/gateway/pay.htm?{}", merchant.base, params.to_query())
+    };
+    let valid = |overrides: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
+        let mut pairs: Vec<(&'static str, String)> = vec![
+            ("appid", merchant.appid.clone()),
+            ("out_trade_no", "codes-1".into()),
+            ("total_fee", "100".into()),
+            ("body", "tea".into()),
+            ("notify_url", "http://127.0.0.1:9/notify".into()),
+            ("return_url", "https://shop.example/return".into()),
+            ("spbill_create_ip", "127.0.0.1".into()),
+        ];
+        for (name, value) in overrides {
+            match pairs.iter_mut().find(|(k, _)| k == name) {
+                Some(pair) => pair.1 = value.to_string(),
+                None => pairs.push((name, value.to_string())),
+            }
+        }
+        pairs.retain(|(_, v)| v != "<drop>");
+        pairs
+    };
+    let pay_retcode = |url: String| {
+        let client = merchant.app.client.clone();
+        async move {
+            let response = client.get(url).send().await.unwrap();
+            let status = response.status();
+            let html = response.text().await.unwrap();
+            if status == StatusCode::OK {
+                return (status, 0);
+            }
+            (status, page_retcode(&html))
+        }
+    };
+    // A first order, paid attention to by 88000009 below.
+    assert_eq!(pay_retcode(signed(valid(&[]), &key)).await, (StatusCode::OK, 0));
+    let cases: Vec<(&str, String, StatusCode, u32)> = vec![
+        (
+            "missing body",
+            signed(valid(&[("body", "<drop>")]), &key),
+            StatusCode::BAD_REQUEST,
+            88_000_001,
+        ),
+        (
+            "malformed fee",
+            signed(valid(&[("total_fee", "abc")]), &key),
+            StatusCode::BAD_REQUEST,
+            88_000_002,
+        ),
+        (
+            "wrong key",
+            signed(valid(&[]), &"0".repeat(32)),
+            StatusCode::FORBIDDEN,
+            88_000_003,
+        ),
+        (
+            "unknown appid",
+            signed(valid(&[("appid", "0000000000")]), &key),
+            StatusCode::NOT_FOUND,
+            88_000_004,
+        ),
+        (
+            "sign_type",
+            signed(valid(&[("sign_type", "RSA")]), &key),
+            StatusCode::BAD_REQUEST,
+            88_000_006,
+        ),
+        (
+            "charset",
+            format!("{}/gateway/pay.htm?input_charset=latin1&appid=1", merchant.base),
+            StatusCode::BAD_REQUEST,
+            88_000_006,
+        ),
+        (
+            "fee_type",
+            signed(valid(&[("fee_type", "2")]), &key),
+            StatusCode::BAD_REQUEST,
+            88_000_006,
+        ),
+        (
+            "reused out_trade_no",
+            signed(valid(&[("total_fee", "101")]), &key),
+            StatusCode::CONFLICT,
+            88_000_009,
+        ),
+        (
+            "expired",
+            signed(
+                valid(&[("out_trade_no", "codes-2"), ("time_expire", "20200101000000")]),
+                &key,
+            ),
+            StatusCode::GONE,
+            88_000_011,
+        ),
+    ];
+    for (what, url, status, code) in cases {
+        assert_eq!(pay_retcode(url).await, (status, code), "{what}");
+    }
+
+    // XML: not found, notify_id invalid, and OK.
+    let order = OrderQueryRequest::new(&merchant.appid, &key).out_trade_no("nope");
+    assert_eq!(
+        xml_retcode(&merchant.xml(&order.url(&merchant.base).unwrap()).await),
+        88_221_009
+    );
+    let notify = NotifyQueryRequest::new(&merchant.appid, &key, "x".repeat(40));
+    let xml = merchant.xml(&notify.url(&merchant.base).unwrap()).await;
+    assert_eq!(xml_retcode(&xml), 88_222_005);
+    assert!(!xml.contains("<sign>"), "error answers are not signed: {xml}");
+    let ok = OrderQueryRequest::new(&merchant.appid, &key).out_trade_no("codes-1");
+    let xml = merchant.xml(&ok.url(&merchant.base).unwrap()).await;
+    assert_eq!(xml_retcode(&xml), 0);
+    assert!(ok.parse_response(&xml).unwrap().trade_state() == Some(TradeState::Created));
+
+    // Disabled app.
+    let response = merchant
+        .app
+        .post_form(
+            &format!("/apps/{}/status", merchant.appid),
+            &[("enabled", "false")],
+        )
+        .await;
+    see_other(&response);
+    assert_eq!(
+        pay_retcode(signed(valid(&[]), &key)).await,
+        (StatusCode::FORBIDDEN, 88_000_005)
+    );
+    assert_eq!(
+        xml_retcode(&merchant.xml(&ok.url(&merchant.base).unwrap()).await),
+        88_000_005
+    );
+    merchant
+        .app
+        .post_form(
+            &format!("/apps/{}/status", merchant.appid),
+            &[("enabled", "true")],
+        )
+        .await;
+
+    // System busy: the database fails underneath; details stay in the log.
+    let conn = db.connect().await;
+    conn.execute_unprepared("DROP TABLE notification_attempts")
+        .await
+        .unwrap();
+    conn.execute_unprepared("DROP TABLE notifications").await.unwrap();
+    let xml = merchant.xml(&notify.url(&merchant.base).unwrap()).await;
+    assert_eq!(xml_retcode(&xml), 99_999_999, "{xml}");
+    assert!(!xml.to_lowercase().contains("table"), "no internals leak: {xml}");
+
+    // Rate limit: a server allowing 3 requests per second per app.
+    let limited_db = TestDb::new(backend).await;
+    let limited = Merchant::with(
+        &limited_db,
+        "rate@example.com",
+        &[("PORTAL_GATEWAY_RATE_LIMIT", "3")],
+    )
+    .await;
+    let query = OrderQueryRequest::new(&limited.appid, &limited.key).out_trade_no("x");
+    let url = query.url(&limited.base).unwrap();
+    let mut codes = Vec::new();
+    for _ in 0..5 {
+        codes.push(xml_retcode(&limited.xml(&url).await));
+    }
+    assert_eq!(codes[..3], [88_221_009; 3]);
+    assert!(codes[3..].contains(&88_000_010), "{codes:?}");
+}
+
+async fn tampered_requests_and_results_are_refused(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "tamper@example.com").await;
+    let url = merchant
+        .pay("t-1", "http://127.0.0.1:9/notify")
+        .url(&merchant.base)
+        .unwrap();
+    // total_fee=1234 → 1 after signing.
+    let tampered = url.replace("total_fee=1234", "total_fee=1");
+    assert_ne!(tampered, url);
+    let response = merchant.get(&tampered).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(page_retcode(&response.text().await.unwrap()), 88_000_003);
+    // Lowercase signatures verify; a changed one does not.
+    let (start, _) = url.split_once("sign=").unwrap();
+    let sign = &url[start.len() + 5..start.len() + 37];
+    let lower = url.replace(sign, &sign.to_lowercase());
+    assert_eq!(merchant.get(&lower).await.status(), StatusCode::OK);
+    let last = if sign.ends_with('0') { '1' } else { '0' };
+    let flipped = url.replace(sign, &format!("{}{last}", &sign[..31]));
+    assert_ne!(flipped, url);
+    assert_eq!(merchant.get(&flipped).await.status(), StatusCode::FORBIDDEN);
+
+    // A result whose amount was changed in transit fails the SDK's check.
+    let (transaction_id, token) = merchant.open_cashier(&url).await;
+    let paid = merchant.cashier(&transaction_id, &token, "pay").await;
+    let location = paid.headers()[LOCATION].to_str().unwrap().to_owned();
+    let forged = query_of(&location).replace("total_fee=1234", "total_fee=123400");
+    let err = PayResponse::parse(&forged, &merchant.key).unwrap_err();
+    assert!(err.is_signature(), "{err}");
+    assert!(PayResponse::parse(query_of(&location), &"f".repeat(32)).is_err());
+}
+
+async fn gbk_requests_round_trip(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "gbk@example.com").await;
+    let receiver = Receiver::start("success").await;
+    let request = merchant
+        .pay("gbk-1", &receiver.url)
+        .body("测试商品")
+        .attach("附加")
+        .charset(Charset::Gbk);
+    let url = request.url(&merchant.base).unwrap();
+    assert!(url.contains("%B2%E2%CA%D4"), "GBK percent-encoding: {url}");
+    let response = merchant.get(&url).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("测试商品"), "decoded from GBK: {html}");
+    let (transaction_id, token) = (hidden(&html, "transaction_id"), hidden(&html, "token"));
+    let paid = merchant.cashier(&transaction_id, &token, "pay").await;
+    let location = paid.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(location.contains("input_charset=GBK"), "{location}");
+    let result = PayResponse::parse(query_of(&location), &merchant.key).unwrap();
+    assert_eq!(result.attach(), Some("附加"));
+    let (_, body) = receiver.wait_for(1).await;
+    assert!(
+        body.contains("%B8%BD%BC%D3"),
+        "the notification is GBK-encoded: {body}"
+    );
+    assert_eq!(
+        PayResponse::parse(&body, &merchant.key).unwrap().attach(),
+        Some("附加")
+    );
+    // The same string signed as UTF-8 does not pass as GBK.
+    let utf8 = url.replace("input_charset=GBK", "input_charset=UTF-8");
+    assert_ne!(merchant.get(&utf8).await.status(), StatusCode::OK);
+}
+
+async fn oversized_and_hostile_input_get_clean_answers(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "hostile@example.com").await;
+    let big = "a".repeat(70 * 1024);
+    let response = merchant
+        .app
+        .client
+        .post(merchant.app.url("/gateway/pay.htm"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("body={big}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let response = merchant
+        .app
+        .client
+        .post(merchant.app.url("/gateway/normalorderquery.xml"))
+        .body(format!("appid={big}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    let hostile = [
+        "appid=1%27%20OR%201=1--&sign=x",
+        "appid=%FF%FE&sign=x",
+        "%FF=1",
+        "appid=<script>alert(1)</script>&sign=x",
+        "appid=1234567890&sign=x&sign=y",
+        "input_charset=GBK&body=%FF",
+        "appid=1234567890&out_trade_no=x&sign=%00",
+        "&&&==&",
+    ];
+    for query in hostile {
+        for path in [
+            "/gateway/pay.htm",
+            "/gateway/normalorderquery.xml",
+            "/gateway/verifynotifyid.xml",
+        ] {
+            let response = merchant.get(&format!("{}{path}?{query}", merchant.base)).await;
+            let status = response.status();
+            let text = response.text().await.unwrap();
+            assert!(!status.is_server_error(), "{path}?{query}: {status}");
+            assert!(!text.contains("<script>"), "{path}?{query} echoes markup: {text}");
+            let code = if path.ends_with(".xml") {
+                xml_retcode(&text)
+            } else {
+                page_retcode(&text)
+            };
+            assert!(
+                (88_000_001..=88_000_006).contains(&code),
+                "{path}?{query}: {code}"
+            );
+        }
+    }
+}
+
+async fn concurrent_pays_of_one_out_trade_no_make_one_order(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "race@example.com").await;
+    let url = merchant
+        .pay("race-1", "http://127.0.0.1:9/notify")
+        .url(&merchant.base)
+        .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let client = merchant.app.client.clone();
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let response = client.get(url).send().await.unwrap();
+            (
+                response.status(),
+                hidden(&response.text().await.unwrap(), "transaction_id"),
+            )
+        }));
+    }
+    let mut ids = Vec::new();
+    for task in tasks {
+        let (status, id) = task.await.unwrap();
+        assert_eq!(status, StatusCode::OK);
+        ids.push(id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "every request got the same order");
+    let conn = db.connect().await;
+    let row = conn
+        .query_one(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM orders",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.try_get::<i64>("", "n").unwrap(), 1);
+
+    // Concurrent "Pay" clicks settle once and queue one notification.
+    let (transaction_id, token) = merchant.open_cashier(&url).await;
+    let mut clicks = Vec::new();
+    for _ in 0..8 {
+        let client = merchant.app.client.clone();
+        let form = [
+            ("transaction_id", transaction_id.clone()),
+            ("token", token.clone()),
+            ("action", "pay".to_owned()),
+            ("buyer_id", "sandbox_buyer_10002".to_owned()),
+        ];
+        let target = merchant.app.url("/gateway/cashier");
+        clicks.push(tokio::spawn(async move {
+            client.post(target).form(&form).send().await.unwrap().status()
+        }));
+    }
+    for click in clicks {
+        assert_eq!(click.await.unwrap(), StatusCode::FOUND);
+    }
+    let row = conn
+        .query_one(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM notifications",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.try_get::<i64>("", "n").unwrap(), 1);
+}
+
+async fn a_rotated_out_key_verifies_only_during_its_grace(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "rotate@example.com").await;
+    let old_key = merchant.key.clone();
+    see_other(
+        &merchant
+            .app
+            .post_form(&format!("/apps/{}/rotate", merchant.appid), &[])
+            .await,
+    );
+    let new_key = merchant.app.reveal_key(&merchant.appid).await;
+    assert_ne!(old_key, new_key);
+    let query = |key: &str, slot: Option<u8>| {
+        let mut request = OrderQueryRequest::new(&merchant.appid, key).out_trade_no("none");
+        if let Some(slot) = slot {
+            request = request.sign_key_index(slot);
+        }
+        request.url(&merchant.base).unwrap()
+    };
+    assert_eq!(
+        xml_retcode(&merchant.xml(&query(&old_key, None)).await),
+        88_221_009
+    );
+    assert_eq!(
+        xml_retcode(&merchant.xml(&query(&old_key, Some(1))).await),
+        88_221_009
+    );
+    assert_eq!(
+        xml_retcode(&merchant.xml(&query(&new_key, Some(2))).await),
+        88_221_009
+    );
+    // The right key with the wrong slot does not verify.
+    assert_eq!(
+        xml_retcode(&merchant.xml(&query(&old_key, Some(2))).await),
+        88_000_003
+    );
+    see_other(
+        &merchant
+            .app
+            .post_form(&format!("/apps/{}/end-grace", merchant.appid), &[])
+            .await,
+    );
+    let xml = merchant.xml(&query(&old_key, None)).await;
+    assert_eq!(xml_retcode(&xml), 88_000_003);
+    assert_eq!(
+        xml_retcode(&merchant.xml(&query(&new_key, None)).await),
+        88_221_009
+    );
+
+    // Answers are signed with the current key and say which slot.
+    let receiver_url = "http://127.0.0.1:9/notify";
+    let url = PayRequest::new(&merchant.appid, &new_key)
+        .out_trade_no("rot-1")
+        .total_fee(5)
+        .body("x")
+        .notify_url(receiver_url)
+        .return_url("https://shop.example/return")
+        .spbill_create_ip("::1")
+        .url(&merchant.base)
+        .unwrap();
+    merchant.open_cashier(&url).await;
+    let response = merchant
+        .order_query(OrderQueryRequest::new(&merchant.appid, &new_key).out_trade_no("rot-1"))
+        .await;
+    assert_eq!(response.get("sign_key_index"), Some("2"));
+}
+
+async fn failure_and_cancel_follow_the_state_rules(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "states@example.com").await;
+    let receiver = Receiver::start("success").await;
+
+    // Cancel returns unpaid, signed, and leaves the order open.
+    let url = merchant.pay("s-1", &receiver.url).url(&merchant.base).unwrap();
+    let (transaction_id, token) = merchant.open_cashier(&url).await;
+    let cancelled = merchant.cashier(&transaction_id, &token, "cancel").await;
+    assert_eq!(cancelled.status(), StatusCode::FOUND);
+    let location = cancelled.headers()[LOCATION].to_str().unwrap().to_owned();
+    let result = PayResponse::parse(query_of(&location), &merchant.key).unwrap();
+    assert_eq!(result.trade_state(), TradeState::Created);
+    assert_eq!(result.notify_id(), None);
+
+    // A cross-site form without the token changes nothing.
+    let forged = merchant.cashier(&transaction_id, "guessed", "pay").await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+    // Simulate failure: failed, a failure notification, and failed cannot become paid.
+    let failed = merchant.cashier(&transaction_id, &token, "fail").await;
+    let location = failed.headers()[LOCATION].to_str().unwrap().to_owned();
+    let result = PayResponse::parse(query_of(&location), &merchant.key).unwrap();
+    assert_eq!(result.trade_state(), TradeState::Failed);
+    assert!(!result.is_pay_successful());
+    assert!(result.pay_info().unwrap().contains("simulated"));
+    let (_, body) = receiver.wait_for(1).await;
+    assert_eq!(
+        PayResponse::parse(&body, &merchant.key).unwrap().trade_state(),
+        TradeState::Failed
+    );
+    let pay_after_fail = merchant.cashier(&transaction_id, &token, "pay").await;
+    assert_eq!(pay_after_fail.status(), StatusCode::GONE);
+    let state = merchant
+        .order_query(OrderQueryRequest::new(&merchant.appid, &merchant.key).transaction_id(&transaction_id))
+        .await;
+    assert_eq!(state.trade_state(), Some(TradeState::Failed));
+    let page = merchant.get(&url).await.text().await.unwrap();
+    assert!(page.contains("Payment failed"), "{page}");
+}
+
+async fn share_login_opens_the_app_with_a_signed_user(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "share@example.com").await;
+    let path = format!("/apps/{}/share-login", merchant.appid);
+    // Without an app_url the portal asks for one.
+    let response = merchant.app.post_form(&path, &[]).await;
+    assert_eq!(see_other(&response), format!("/apps/{}/edit", merchant.appid));
+    let mut form = crate::helpers::app_form("Tea shop");
+    form.push(("app_url", "https://shop.example/enter?from=platform".into()));
+    let edit: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    see_other(
+        &merchant
+            .app
+            .post_form(&format!("/apps/{}/edit", merchant.appid), &edit)
+            .await,
+    );
+
+    let response = merchant.app.post_form(&path, &[]).await;
+    let location = see_other(&response);
+    assert!(
+        location.starts_with("https://shop.example/enter?from=platform&"),
+        "{location}"
+    );
+    let query = query_of(&location).trim_start_matches("from=platform&");
+    let now = time::OffsetDateTime::now_utc();
+    let state = ShareLoginState::verify(query, &merchant.key, now).expect("verified");
+    assert_eq!(state.appid(), merchant.appid);
+    assert!(state.user_id().starts_with("sandbox_user_"));
+    assert!(ShareLoginState::verify(query, &merchant.key, now + time::Duration::minutes(6)).is_err());
+    assert!(ShareLoginState::verify(query, &"a".repeat(32), now).is_err());
+    let audit = merchant.app.get_html("/audit").await;
+    assert!(audit.contains("app.share_login"), "{audit}");
+}
+
+async fn one_isv_cannot_query_another_isvs_orders(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let a = Merchant::new(&db, "a@example.com").await;
+    let url = a
+        .pay("secret-order", "http://127.0.0.1:9/notify")
+        .url(&a.base)
+        .unwrap();
+    let (transaction_id, _) = a.open_cashier(&url).await;
+    let b = Merchant::new(&db, "b@example.com").await;
+    // B's own app cannot see A's order by out_trade_no or transaction_id…
+    for request in [
+        OrderQueryRequest::new(&b.appid, &b.key).out_trade_no("secret-order"),
+        OrderQueryRequest::new(&b.appid, &b.key).transaction_id(&transaction_id),
+    ] {
+        assert_eq!(
+            xml_retcode(&b.xml(&request.url(&b.base).unwrap()).await),
+            88_221_009
+        );
+    }
+    // …and B's key does not open A's appid.
+    let request = OrderQueryRequest::new(&a.appid, &b.key).out_trade_no("secret-order");
+    assert_eq!(
+        xml_retcode(&b.xml(&request.url(&b.base).unwrap()).await),
+        88_000_003
+    );
+    // A's cashier cannot be driven with B's order token either.
+    let forged = b.cashier(&transaction_id, "x", "pay").await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+}
