@@ -82,10 +82,14 @@ pub async fn prepare(config: &Config) -> Result<AppState> {
         notify_id_ttl: config.notify_id_ttl,
         gateway_rate_limit: config.gateway_rate_limit,
     };
-    let http = reqwest::Client::builder()
+    let mut http = reqwest::Client::builder()
         .user_agent(app::ssr::notify::USER_AGENT)
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(config.notify_timeout)
+        .timeout(config.notify_timeout);
+    if config.notify_block_private {
+        http = http.dns_resolver(Arc::new(app::ssr::notify::PublicOnlyResolver));
+    }
+    let http = http
         .build()
         .map_err(|err| Error::Config(format!("cannot build the notification HTTP client: {err}")))?;
     Ok(AppState {

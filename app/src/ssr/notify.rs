@@ -107,6 +107,10 @@ pub fn classify_error(err: &reqwest::Error, timeout: Duration) -> Outcome {
     let lower = chain.to_ascii_lowercase();
     let hint = if err.is_timeout() {
         format!("no answer within {timeout:?}; answer at once and do slow work after replying")
+    } else if lower.contains("blocked:") {
+        "the target resolves to a private or loopback address, which this platform does not call \
+         (PORTAL_NOTIFY_BLOCK_PRIVATE is on)"
+            .to_owned()
     } else if lower.contains("dns error")
         || lower.contains("failed to lookup")
         || lower.contains("name or service not known")
@@ -116,8 +120,6 @@ pub fn classify_error(err: &reqwest::Error, timeout: Duration) -> Outcome {
         "connection refused: nothing listens on that host and port; is the server running?".to_owned()
     } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
         "the TLS handshake failed; check the endpoint's certificate".to_owned()
-    } else if lower.contains("blocked") {
-        "the target resolves to a private or loopback address, which this platform does not call".to_owned()
     } else if err.is_connect() {
         "could not connect to the endpoint".to_owned()
     } else {
@@ -155,9 +157,76 @@ pub fn signed_query(
     Ok(params.to_query())
 }
 
+/// Whether an address is loopback, private, link-local or otherwise not on the
+/// public internet (the SSRF guard of `PORTAL_NOTIFY_BLOCK_PRIVATE`).
+pub fn is_private(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                // 100.64.0.0/10, carrier-grade NAT
+                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_private(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (first & 0xfe00) == 0xfc00 // unique local
+                || (first & 0xffc0) == 0xfe80 // link-local
+        }
+    }
+}
+
+/// A DNS resolver that drops private addresses, so a public name that resolves
+/// to an internal address is refused after resolution, not before.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PublicOnlyResolver;
+
+impl reqwest::dns::Resolve for PublicOnlyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|addr| !is_private(addr.ip()))
+                .collect();
+            if addrs.is_empty() {
+                let err: Box<dyn std::error::Error + Send + Sync> =
+                    format!("blocked: {host} resolves only to private or loopback addresses").into();
+                return Err(err);
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 /// Sends one attempt (signed now, with the app's current key) and classifies it.
 pub async fn send(state: &AppState, method: &str, url: &str, query: &str) -> Outcome {
     let timeout = state.settings.notify_timeout;
+    if state.settings.notify_block_private
+        && let Ok(parsed) = url::Url::parse(url)
+    {
+        let literal = match parsed.host() {
+            Some(url::Host::Ipv4(v4)) => Some(std::net::IpAddr::V4(v4)),
+            Some(url::Host::Ipv6(v6)) => Some(std::net::IpAddr::V6(v6)),
+            _ => None,
+        };
+        if literal.is_some_and(is_private) {
+            return Outcome::failed(
+                format!("blocked: {url} is a private or loopback address"),
+                "the target is a private or loopback address, which this platform does not call \
+                 (PORTAL_NOTIFY_BLOCK_PRIVATE is on)",
+            );
+        }
+    }
     let request = if method == "POST" {
         state
             .http
@@ -322,6 +391,27 @@ mod tests {
             let outcome = classify(status, Some("http://elsewhere/"), body);
             assert!(!outcome.delivered, "{status} {body}");
             assert!(outcome.hint.contains(hint), "{status} {body}: {}", outcome.hint);
+        }
+    }
+
+    #[test]
+    fn private_addresses_are_recognised() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "0.0.0.0",
+        ] {
+            assert!(is_private(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {
+            assert!(!is_private(ip.parse().unwrap()), "{ip}");
         }
     }
 

@@ -193,6 +193,7 @@ db_tests!(
     failure_and_cancel_follow_the_state_rules,
     share_login_opens_the_app_with_a_signed_user,
     one_isv_cannot_query_another_isvs_orders,
+    private_targets_are_refused_when_blocking_is_on,
 );
 
 async fn a_payment_flows_from_pay_url_to_return_notify_and_queries(backend: Backend) {
@@ -837,4 +838,50 @@ async fn one_isv_cannot_query_another_isvs_orders(backend: Backend) {
     // A's cashier cannot be driven with B's order token either.
     let forged = b.cashier(&transaction_id, "x", "pay").await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+}
+
+async fn private_targets_are_refused_when_blocking_is_on(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::with(
+        &db,
+        "ssrf@example.com",
+        &[("PORTAL_NOTIFY_BLOCK_PRIVATE", "true")],
+    )
+    .await;
+    let receiver = Receiver::start("success").await;
+    let by_name = receiver.url.replace("127.0.0.1", "localhost");
+    for (no, target) in [("ssrf-1", receiver.url.clone()), ("ssrf-2", by_name)] {
+        let url = merchant.pay(no, &target).url(&merchant.base).unwrap();
+        let (transaction_id, token) = merchant.open_cashier(&url).await;
+        assert_eq!(
+            merchant.cashier(&transaction_id, &token, "pay").await.status(),
+            StatusCode::FOUND
+        );
+    }
+    let conn = db.connect().await;
+    let mut hints = Vec::new();
+    for _ in 0..100 {
+        hints = conn
+            .query_all(sea_orm::Statement::from_string(
+                conn.get_database_backend(),
+                "SELECT hint FROM notification_attempts ORDER BY id",
+            ))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| row.try_get::<String>("", "hint").unwrap())
+            .collect();
+        if hints.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(hints.len(), 2, "both attempts are logged");
+    for hint in &hints {
+        assert!(hint.contains("PORTAL_NOTIFY_BLOCK_PRIVATE"), "{hint}");
+    }
+    assert!(
+        receiver.got.lock().unwrap().is_empty(),
+        "nothing reached the private target"
+    );
 }
