@@ -120,15 +120,6 @@ pub async fn authenticate(state: &AppState, params: &Params, now: i64) -> Result
             format!("app {appid} is disabled; enable it in the portal"),
         ));
     }
-    if !state.limiter.allow(appid, now) {
-        return Err(GatewayError::new(
-            protocol::RATE_LIMITED,
-            format!(
-                "too many requests for app {appid}: at most {} per second",
-                state.settings.gateway_rate_limit
-            ),
-        ));
-    }
     if let Some(sign_type) = params.non_empty("sign_type")
         && !sign_type.eq_ignore_ascii_case("MD5")
     {
@@ -165,6 +156,16 @@ pub async fn authenticate(state: &AppState, params: &Params, now: i64) -> Result
         return Err(GatewayError::new(
             protocol::BAD_SIGNATURE,
             format!("signature mismatch{detail}"),
+        ));
+    }
+    // Counted after the signature, so unsigned junk cannot spend an app's budget.
+    if !state.limiter.allow(appid, now) {
+        return Err(GatewayError::new(
+            protocol::RATE_LIMITED,
+            format!(
+                "too many requests for app {appid}: at most {} per second",
+                state.settings.gateway_rate_limit
+            ),
         ));
     }
     Ok(app)
@@ -667,8 +668,12 @@ pub fn return_url(
             .map(|(k, v)| (k.to_owned(), v)),
         charset,
     )?;
-    let separator = if order.return_url.contains('?') { '&' } else { '?' };
-    Ok(format!("{}{separator}{}", order.return_url, params.to_query()))
+    // The URL as the url crate writes it: percent-encoded, so it is a valid Location header.
+    let base = url::Url::parse(&order.return_url)
+        .map(String::from)
+        .map_err(GatewayError::busy)?;
+    let separator = if base.contains('?') { '&' } else { '?' };
+    Ok(format!("{base}{separator}{}", params.to_query()))
 }
 
 /// An XML answer (SPEC §6.2, §6.3): `<root>` with one element per field, escaped.

@@ -546,10 +546,13 @@ async fn oversized_and_hostile_input_get_clean_answers(backend: Backend) {
     let db = TestDb::new(backend).await;
     let merchant = Merchant::new(&db, "hostile@example.com").await;
     let big = "a".repeat(70 * 1024);
+    // The server answers 413 without reading the rest and drops the connection; a pooled
+    // client could otherwise reuse that connection for the next request.
     let response = merchant
         .app
         .client
         .post(merchant.app.url("/gateway/pay.htm"))
+        .header("connection", "close")
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!("body={big}"))
         .send()
@@ -560,6 +563,7 @@ async fn oversized_and_hostile_input_get_clean_answers(backend: Backend) {
         .app
         .client
         .post(merchant.app.url("/gateway/normalorderquery.xml"))
+        .header("connection", "close")
         .body(format!("appid={big}"))
         .send()
         .await
@@ -774,6 +778,20 @@ async fn failure_and_cancel_follow_the_state_rules(backend: Backend) {
     assert_eq!(state.trade_state(), Some(TradeState::Failed));
     let page = merchant.get(&url).await.text().await.unwrap();
     assert!(page.contains("Payment failed"), "{page}");
+
+    // A return_url with non-ASCII text still makes a valid Location, percent-encoded.
+    let url = merchant
+        .pay("s-2", &receiver.url)
+        .return_url("https://shop.example/返回?from=pay")
+        .url(&merchant.base)
+        .unwrap();
+    let (transaction_id, token) = merchant.open_cashier(&url).await;
+    let cancelled = merchant.cashier(&transaction_id, &token, "cancel").await;
+    assert_eq!(cancelled.status(), StatusCode::FOUND);
+    let location = cancelled.headers()[LOCATION].to_str().unwrap().to_owned();
+    let prefix = "https://shop.example/%E8%BF%94%E5%9B%9E?from=pay&";
+    assert!(location.starts_with(prefix), "{location}");
+    PayResponse::parse(&location[prefix.len()..], &merchant.key).expect("signed");
 }
 
 async fn share_login_opens_the_app_with_a_signed_user(backend: Backend) {
