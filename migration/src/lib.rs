@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_accounts;
 mod m20261127_000002_apps;
 mod m20261127_000003_orders;
+mod m20261127_000004_notify_schedule;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_accounts::Migration),
             Box::new(m20261127_000002_apps::Migration),
             Box::new(m20261127_000003_orders::Migration),
+            Box::new(m20261127_000004_notify_schedule::Migration),
         ]
     }
 }

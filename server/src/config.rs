@@ -36,6 +36,8 @@ pub struct Config {
     pub notify_id_ttl: Duration,
     /// `PORTAL_GATEWAY_RATE_LIMIT` (default `1000`): gateway requests per second per app; 0 = no limit.
     pub gateway_rate_limit: u32,
+    /// `PORTAL_NOTIFY_RETENTION_DAYS` (default `30`): notification attempts older than this are pruned.
+    pub notify_retention_days: u32,
 }
 
 /// A configuration secret; `Debug` never shows it.
@@ -181,6 +183,14 @@ impl Config {
                 ))
             })?,
         };
+        let notify_retention_days = match var("PORTAL_NOTIFY_RETENTION_DAYS") {
+            None => 30,
+            Some(raw) => raw.parse().ok().filter(|days| *days > 0).ok_or_else(|| {
+                Error::Config(format!(
+                    "PORTAL_NOTIFY_RETENTION_DAYS must be a whole number of days above zero, got {raw:?}"
+                ))
+            })?,
+        };
         Ok(Self {
             data_dir,
             database_url,
@@ -193,6 +203,7 @@ impl Config {
             notify_block_private,
             notify_id_ttl,
             gateway_rate_limit,
+            notify_retention_days,
         })
     }
 
@@ -294,6 +305,7 @@ mod tests {
             ("PORTAL_NOTIFY_TIMEOUT", "0s"),
             ("PORTAL_NOTIFY_BLOCK_PRIVATE", "maybe"),
             ("PORTAL_GATEWAY_RATE_LIMIT", "-1"),
+            ("PORTAL_NOTIFY_RETENTION_DAYS", "0"),
         ] {
             assert!(config(&[(name, value)]).is_err(), "{name}={value}");
         }

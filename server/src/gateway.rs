@@ -18,7 +18,6 @@ use subtle::ConstantTimeEq;
 use app::protocol::{self, trade_state, yuan};
 use app::ssr::db::{app as app_entity, notification, order};
 use app::ssr::gateway::{self, GatewayError, Settlement};
-use app::ssr::now_ms;
 use app::ssr::state::AppState;
 use sdk::params::Params;
 
@@ -166,7 +165,7 @@ pub async fn pay(
 }
 
 async fn pay_inner(state: &AppState, params: &Params) -> Result<Response, GatewayError> {
-    let now = now_ms();
+    let now = state.clock.now_ms();
     gateway::check_required(params, protocol::PAY_PARAMS)?;
     let app = gateway::authenticate(state, params, now).await?;
     let input = gateway::validate_pay(params)?;
@@ -305,7 +304,7 @@ fn serde_urlencoded_form(body: &[u8]) -> Option<CashierForm> {
 }
 
 async fn cashier_inner(state: &AppState, form: CashierForm) -> Result<Response, GatewayError> {
-    let now = now_ms();
+    let now = state.clock.now_ms();
     let not_found = || GatewayError::new(protocol::ORDER_NOT_FOUND, "order not found");
     let (appid, _, _) = gateway::split_transaction_id(&form.transaction_id).ok_or_else(not_found)?;
     let app = app_entity::Entity::find()
@@ -355,8 +354,8 @@ async fn cashier_inner(state: &AppState, form: CashierForm) -> Result<Response, 
         _ => return Err(GatewayError::malformed("action", "pay, fail or cancel")),
     };
     let (order, queued) = gateway::settle(&state.db, &app, order, settlement, now).await?;
-    if let Some(notification) = queued.clone() {
-        crate::dispatch::deliver_soon(state.clone(), notification);
+    if queued.is_some() {
+        state.wake.notify_one();
     }
     let notify_id = match queued {
         Some(notification) => Some(notification.notify_id),
@@ -432,7 +431,7 @@ async fn xml_endpoint(
         Ok(params) => params,
         Err(err) => return xml(gateway::xml_error(&GatewayError::from(err))),
     };
-    match handler(state, &params, now_ms()).await {
+    match handler(state, &params, state.clock.now_ms()).await {
         Ok(body) => xml(body),
         Err(err) => xml(gateway::xml_error(&err)),
     }

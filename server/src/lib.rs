@@ -25,6 +25,7 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
+use app::ssr::clock::{Clock, SystemClock};
 use app::ssr::limiter::RateLimiter;
 use app::ssr::state::{AppState, Settings};
 use app::{App, shell};
@@ -39,16 +40,28 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// Sessions end after a week without a request.
 const SESSION_IDLE_DAYS: i64 = 7;
 
-/// Opens the database, applies migrations, and serves on `listener` until `shutdown` resolves.
+/// Opens the database, applies migrations, starts the notification dispatcher,
+/// and serves on `listener` until `shutdown` resolves.
 pub async fn run(
     config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let state = prepare(&config).await?;
+    run_with_clock(config, listener, shutdown, Arc::new(SystemClock)).await
+}
+
+/// [`run`] with the clock orders and notifications go by (tests move it by hand).
+pub async fn run_with_clock(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    clock: Arc<dyn Clock>,
+) -> Result<()> {
+    let state = prepare_with_clock(&config, clock).await?;
     let db = state.db.clone();
     let store = DbSessionStore::new(db.clone());
     let cleanup = tokio::spawn(delete_expired_sessions(store.clone()));
+    let dispatcher = dispatch::spawn(state.clone());
     let app = router(state, store, &config);
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, public_url = %config.public_url, "listening");
@@ -56,6 +69,7 @@ pub async fn run(
     let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await;
+    dispatcher.shutdown().await;
     cleanup.abort();
     if let Err(err) = db.close().await {
         tracing::warn!(%err, "closing the database");
@@ -65,6 +79,11 @@ pub async fn run(
 
 /// Opens the database, applies migrations and loads the master key.
 pub async fn prepare(config: &Config) -> Result<AppState> {
+    prepare_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// [`prepare`] with a given clock.
+pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<AppState> {
     ensure_data_dir(config)?;
     let db = db::connect(&config.database_url).await?;
     db::migrate(&db).await?;
@@ -81,6 +100,8 @@ pub async fn prepare(config: &Config) -> Result<AppState> {
         notify_block_private: config.notify_block_private,
         notify_id_ttl: config.notify_id_ttl,
         gateway_rate_limit: config.gateway_rate_limit,
+        notify_retention_days: config.notify_retention_days,
+        ..Settings::default()
     };
     let mut http = reqwest::Client::builder()
         .user_agent(app::ssr::notify::USER_AGENT)
@@ -100,6 +121,8 @@ pub async fn prepare(config: &Config) -> Result<AppState> {
         limiter: Arc::new(RateLimiter::new(config.gateway_rate_limit)),
         settings: Arc::new(settings),
         http,
+        clock,
+        wake: Arc::new(tokio::sync::Notify::new()),
     })
 }
 

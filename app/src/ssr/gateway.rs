@@ -585,13 +585,18 @@ pub async fn queue_notification(
         params: Set(serde_json::Value::Object(params).to_string()),
         status: Set("pending".into()),
         attempts: Set(0),
-        next_attempt_at: Set(Some(now)),
+        next_attempt_at: Set(Some(if order.scenario == super::notify::SCENARIO_DELAYED {
+            now + super::notify::DELAYED_FIRST_MS
+        } else {
+            now
+        })),
         lease_owner: Set(None),
         lease_expires_at: Set(None),
         scenario: Set(order.scenario.clone()),
         created_at: Set(now),
         updated_at: Set(now),
         delivered_at: Set(None),
+        schedule_step: Set(0),
         ..Default::default()
     }
     .insert(db)

@@ -3,6 +3,7 @@
 pub mod apps;
 pub mod audit;
 pub mod auth;
+pub mod clock;
 pub mod db;
 pub mod gateway;
 pub mod keys;

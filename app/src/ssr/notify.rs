@@ -4,11 +4,13 @@
 use std::time::{Duration, Instant};
 
 use sdk::sign::Charset;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
 
-use super::db::{app, notification, notification_attempt, order};
+use super::db::{app, notification, notification_attempt};
 use super::gateway::sign_outgoing;
-use super::now_ms;
 use super::state::AppState;
 
 /// At most this much of a response body is read and stored.
@@ -140,23 +142,6 @@ async fn read_capped(mut response: reqwest::Response) -> Result<String, reqwest:
     Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
-/// The signed parameters of a notification, as a query string in the order's charset.
-pub fn signed_query(
-    state: &AppState,
-    app: &app::Model,
-    order: &order::Model,
-    notification: &notification::Model,
-) -> Result<String, String> {
-    let stored: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&notification.params).map_err(|err| format!("stored parameters: {err}"))?;
-    let pairs = stored
-        .into_iter()
-        .map(|(name, value)| (name, value.as_str().unwrap_or_default().to_owned()));
-    let charset = Charset::parse(&order.input_charset).unwrap_or_default();
-    let params = sign_outgoing(state, app, pairs, charset).map_err(|err| err.retmsg)?;
-    Ok(params.to_query())
-}
-
 /// Whether an address is loopback, private, link-local or otherwise not on the
 /// public internet (the SSRF guard of `PORTAL_NOTIFY_BLOCK_PRIVATE`).
 pub fn is_private(ip: std::net::IpAddr) -> bool {
@@ -266,109 +251,286 @@ pub fn next_delay(schedule: &[Duration], attempts: i32, fast: bool) -> Option<Du
     Some(if fast { delay / 60 } else { delay })
 }
 
-/// Makes one attempt of `notification` now, records it, and updates the
-/// notification: delivered, pending with its next time, or failed when the
-/// schedule is exhausted. A manual attempt never moves the schedule.
-pub async fn attempt(
+/// A scenario whose first delivery waits [`DELAYED_FIRST_MS`].
+pub const SCENARIO_DELAYED: &str = "delayed";
+/// A scenario whose notification is delivered twice (the same notify_id).
+pub const SCENARIO_DUPLICATE: &str = "duplicate";
+/// A duplicate-delivery notification whose first delivery succeeded.
+pub const SCENARIO_DUPLICATE_SENT: &str = "duplicate-sent";
+/// How long the delayed scenario holds back the first delivery.
+pub const DELAYED_FIRST_MS: i64 = 30_000;
+/// When the duplicate scenario delivers again after the first success.
+pub const DUPLICATE_AFTER_MS: i64 = 3_000;
+
+/// One finished attempt, ready to record.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub notification: notification::Model,
+    pub manual: bool,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    /// The signed parameters sent, as a query string.
+    pub query: String,
+    pub outcome: Outcome,
+    /// Whether the app retries in seconds instead of minutes.
+    pub fast: bool,
+}
+
+/// The signed parameters of a notification, in the charset it was created with.
+pub fn signed_query(
     state: &AppState,
+    app: &app::Model,
+    notification: &notification::Model,
+) -> Result<String, String> {
+    let stored: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&notification.params).map_err(|err| format!("stored parameters: {err}"))?;
+    let charset = stored
+        .get("input_charset")
+        .and_then(|value| value.as_str())
+        .and_then(Charset::parse)
+        .unwrap_or_default();
+    let pairs = stored
+        .into_iter()
+        .map(|(name, value)| (name, value.as_str().unwrap_or_default().to_owned()));
+    let params = sign_outgoing(state, app, pairs, charset).map_err(|err| err.retmsg)?;
+    Ok(params.to_query())
+}
+
+/// Signs and sends one attempt of `notification` now; nothing is written.
+pub async fn deliver(
+    state: &AppState,
+    app: &app::Model,
     notification: notification::Model,
     manual: bool,
-) -> Result<notification_attempt::Model, DbErr> {
-    let db = &state.db;
-    let order = order::Entity::find_by_id(notification.order_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("order {}", notification.order_id)))?;
-    let app = app::Entity::find_by_id(notification.app_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("app {}", notification.app_id)))?;
-    let started_at = now_ms();
-    let clock = Instant::now();
-    let (query, outcome) = match signed_query(state, &app, &order, &notification) {
+) -> Delivery {
+    let started_at = state.clock.now_ms();
+    let timer = Instant::now();
+    let (query, outcome) = match signed_query(state, app, &notification) {
         Ok(query) => {
             let outcome = send(state, &notification.method, &notification.url, &query).await;
             (query, outcome)
         }
-        Err(err) => (
-            String::new(),
-            Outcome::failed(err, "the notification could not be signed; see the server log"),
-        ),
+        Err(err) => {
+            tracing::error!(notify_id = %notification.notify_id, %err, "cannot sign a notification");
+            (
+                String::new(),
+                Outcome::failed(err, "the notification could not be signed; see the server log"),
+            )
+        }
     };
-    let duration_ms = i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX);
-    record(
-        state,
-        db,
+    Delivery {
         notification,
         manual,
         started_at,
-        duration_ms,
+        duration_ms: i64::try_from(timer.elapsed().as_millis()).unwrap_or(i64::MAX),
         query,
         outcome,
-    )
-    .await
+        fast: app.retry_speed == "fast",
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn record(
-    state: &AppState,
-    db: &impl ConnectionTrait,
-    notification: notification::Model,
+/// Where a notification goes after an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextState {
+    pub status: String,
+    pub next_attempt_at: Option<i64>,
+    pub schedule_step: i32,
+    pub delivered_at: Option<i64>,
+    pub scenario: String,
+}
+
+/// The notification's state after an attempt that `delivered` or not, at `now`.
+///
+/// A scheduled failure moves one step along the schedule, and past its end the
+/// notification is `failed`. A manual attempt never moves the schedule; it can
+/// only deliver. The duplicate scenario goes out once more after its first success.
+pub fn next_state(
+    schedule: &[Duration],
+    notification: &notification::Model,
+    delivered: bool,
     manual: bool,
-    started_at: i64,
-    duration_ms: i64,
-    query: String,
-    outcome: Outcome,
-) -> Result<notification_attempt::Model, DbErr> {
-    let now = now_ms();
-    let attempt_no = notification.attempts + 1;
-    let saved = notification_attempt::ActiveModel {
-        notification_id: Set(notification.id),
-        attempt_no: Set(attempt_no),
-        manual: Set(manual),
-        started_at: Set(started_at),
-        duration_ms: Set(duration_ms),
-        method: Set(notification.method.clone()),
-        url: Set(notification.url.clone()),
-        request: Set(query),
-        response_status: Set(outcome.status.map(i32::from)),
-        response_body: Set(outcome.body.clone()),
-        outcome: Set(if outcome.delivered { "delivered" } else { "failed" }.into()),
-        error: Set(outcome.error.clone()),
-        hint: Set(outcome.hint.clone()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    let fast = app::Entity::find_by_id(notification.app_id)
-        .one(db)
-        .await?
-        .is_some_and(|app| app.retry_speed == "fast");
-    let scheduled_failures = if manual { notification.attempts } else { attempt_no };
-    let was_delivered = notification.status == "delivered";
-    let mut row = notification.into_active_model();
-    row.attempts = Set(attempt_no);
-    row.updated_at = Set(now);
-    row.lease_owner = Set(None);
-    row.lease_expires_at = Set(None);
-    if outcome.delivered {
-        row.status = Set("delivered".into());
-        row.next_attempt_at = Set(None);
-        row.delivered_at = Set(Some(now));
-    } else if !manual && !was_delivered {
-        match next_delay(&state.settings.notify_retry_schedule, scheduled_failures, fast) {
+    fast: bool,
+    now: i64,
+) -> NextState {
+    let mut next = NextState {
+        status: notification.status.clone(),
+        next_attempt_at: notification.next_attempt_at,
+        schedule_step: notification.schedule_step,
+        delivered_at: notification.delivered_at,
+        scenario: notification.scenario.clone(),
+    };
+    if delivered {
+        next.delivered_at = Some(now);
+        if notification.scenario == SCENARIO_DUPLICATE && !manual {
+            next.status = "pending".into();
+            next.next_attempt_at = Some(now + DUPLICATE_AFTER_MS);
+            next.scenario = SCENARIO_DUPLICATE_SENT.into();
+        } else {
+            next.status = "delivered".into();
+            next.next_attempt_at = None;
+        }
+    } else if !manual {
+        next.schedule_step = notification.schedule_step + 1;
+        match next_delay(schedule, next.schedule_step, fast) {
             Some(delay) => {
-                row.status = Set("pending".into());
-                row.next_attempt_at = Set(Some(now + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)));
+                next.status = "pending".into();
+                next.next_attempt_at = Some(now + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
             }
             None => {
-                row.status = Set("failed".into());
-                row.next_attempt_at = Set(None);
+                next.status = "failed".into();
+                next.next_attempt_at = None;
             }
         }
     }
-    row.update(db).await?;
-    Ok(saved)
+    next
+}
+
+/// Records attempts and moves their notifications, in one transaction.
+///
+/// With `owner` (the dispatcher), a notification whose lease another dispatcher
+/// has taken meanwhile keeps its state; its attempt is still logged.
+pub async fn record(
+    db: &DatabaseConnection,
+    schedule: &[Duration],
+    deliveries: &[Delivery],
+    owner: Option<&str>,
+    now: i64,
+) -> Result<(), DbErr> {
+    if deliveries.is_empty() {
+        return Ok(());
+    }
+    let txn = db.begin().await?;
+    let attempts = deliveries.iter().map(|d| notification_attempt::ActiveModel {
+        notification_id: Set(d.notification.id),
+        attempt_no: Set(d.notification.attempts + 1),
+        manual: Set(d.manual),
+        started_at: Set(d.started_at),
+        duration_ms: Set(d.duration_ms),
+        method: Set(d.notification.method.clone()),
+        url: Set(d.notification.url.clone()),
+        request: Set(d.query.clone()),
+        response_status: Set(d.outcome.status.map(i32::from)),
+        response_body: Set(d.outcome.body.clone()),
+        outcome: Set(if d.outcome.delivered {
+            "delivered"
+        } else {
+            "failed"
+        }
+        .into()),
+        error: Set(d.outcome.error.clone()),
+        hint: Set(d.outcome.hint.clone()),
+        ..Default::default()
+    });
+    notification_attempt::Entity::insert_many(attempts)
+        .exec(&txn)
+        .await?;
+    for d in deliveries {
+        let next = next_state(
+            schedule,
+            &d.notification,
+            d.outcome.delivered,
+            d.manual,
+            d.fast,
+            now,
+        );
+        let mut update = notification::Entity::update_many()
+            .col_expr(
+                notification::Column::Attempts,
+                Expr::col(notification::Column::Attempts).add(1),
+            )
+            .col_expr(notification::Column::UpdatedAt, now.into())
+            .filter(notification::Column::Id.eq(d.notification.id));
+        if !d.manual {
+            update = update
+                .col_expr(notification::Column::Status, next.status.into())
+                .col_expr(notification::Column::NextAttemptAt, next.next_attempt_at.into())
+                .col_expr(notification::Column::ScheduleStep, next.schedule_step.into())
+                .col_expr(notification::Column::Scenario, next.scenario.into())
+                .col_expr(notification::Column::DeliveredAt, next.delivered_at.into())
+                .col_expr(notification::Column::LeaseOwner, Option::<String>::None.into())
+                .col_expr(notification::Column::LeaseExpiresAt, Option::<i64>::None.into());
+            if let Some(owner) = owner {
+                update = update.filter(notification::Column::LeaseOwner.eq(owner));
+            }
+        } else if d.outcome.delivered {
+            update = update
+                .col_expr(notification::Column::Status, "delivered".into())
+                .col_expr(notification::Column::NextAttemptAt, Option::<i64>::None.into())
+                .col_expr(notification::Column::DeliveredAt, Some(now).into());
+        }
+        update.exec(&txn).await?;
+    }
+    txn.commit().await
+}
+
+/// Why a manual action on a notification failed.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// No such notification for this ISV: the same answer either way.
+    #[error("notification not found")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+async fn find_for_isv(
+    db: &DatabaseConnection,
+    isv_id: i64,
+    notify_id: &str,
+) -> Result<notification::Model, NotifyError> {
+    notification::Entity::find_for_isv(isv_id)
+        .filter(notification::Column::NotifyId.eq(notify_id))
+        .one(db)
+        .await?
+        .ok_or(NotifyError::NotFound)
+}
+
+/// "Resend now": one manual attempt at once, recorded as manual. It delivers or
+/// not; it never moves the schedule.
+pub async fn resend_now(
+    state: &AppState,
+    isv_id: i64,
+    notify_id: &str,
+) -> Result<notification_attempt::Model, NotifyError> {
+    let notification = find_for_isv(&state.db, isv_id, notify_id).await?;
+    let app = app::Entity::find_by_id(notification.app_id)
+        .one(&state.db)
+        .await?
+        .ok_or(NotifyError::NotFound)?;
+    let id = notification.id;
+    let delivery = deliver(state, &app, notification, true).await;
+    record(
+        &state.db,
+        &state.settings.notify_retry_schedule,
+        std::slice::from_ref(&delivery),
+        None,
+        state.clock.now_ms(),
+    )
+    .await?;
+    notification_attempt::Entity::find()
+        .filter(notification_attempt::Column::NotificationId.eq(id))
+        .order_by_desc(notification_attempt::Column::Id)
+        .one(&state.db)
+        .await?
+        .ok_or(NotifyError::NotFound)
+}
+
+/// "Restart schedule": pending again from the first step, due now.
+pub async fn restart_schedule(state: &AppState, isv_id: i64, notify_id: &str) -> Result<(), NotifyError> {
+    let notification = find_for_isv(&state.db, isv_id, notify_id).await?;
+    let now = state.clock.now_ms();
+    notification::Entity::update_many()
+        .col_expr(notification::Column::Status, "pending".into())
+        .col_expr(notification::Column::ScheduleStep, 0.into())
+        .col_expr(notification::Column::NextAttemptAt, Some(now).into())
+        .col_expr(notification::Column::LeaseOwner, Option::<String>::None.into())
+        .col_expr(notification::Column::LeaseExpiresAt, Option::<i64>::None.into())
+        .col_expr(notification::Column::UpdatedAt, now.into())
+        .filter(notification::Column::Id.eq(notification.id))
+        .exec(&state.db)
+        .await?;
+    state.wake.notify_one();
+    Ok(())
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use sea_orm::DatabaseConnection;
 
+use super::clock::Clock;
 use super::keys::MasterKey;
 use super::limiter::RateLimiter;
 
@@ -27,6 +28,10 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// The HTTP client notifications go out with (redirects are not followed).
     pub http: reqwest::Client,
+    /// What "now" is for orders and notifications (injectable for tests).
+    pub clock: Arc<dyn Clock>,
+    /// Wakes the dispatcher when a notification becomes due now.
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 /// Gateway and notification settings from the environment (SPEC §8.1).
@@ -44,6 +49,12 @@ pub struct Settings {
     pub notify_id_ttl: Duration,
     /// `PORTAL_GATEWAY_RATE_LIMIT`: gateway requests per second per app (0: no limit).
     pub gateway_rate_limit: u32,
+    /// `PORTAL_NOTIFY_RETENTION_DAYS`: attempts older than this are pruned.
+    pub notify_retention_days: u32,
+    /// Deliveries in flight at once, in all.
+    pub dispatch_concurrency: usize,
+    /// Deliveries in flight at once to one host (host:port).
+    pub dispatch_per_host: usize,
 }
 
 impl Default for Settings {
@@ -58,6 +69,9 @@ impl Default for Settings {
             notify_block_private: false,
             notify_id_ttl: Duration::from_secs(7 * 86_400),
             gateway_rate_limit: 1000,
+            notify_retention_days: 30,
+            dispatch_concurrency: 512,
+            dispatch_per_host: 64,
         }
     }
 }

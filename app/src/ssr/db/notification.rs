@@ -29,6 +29,8 @@ pub struct Model {
     pub created_at: i64,
     pub updated_at: i64,
     pub delivered_at: Option<i64>,
+    /// Scheduled attempts made since the schedule (re)started; picks the next delay.
+    pub schedule_step: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
