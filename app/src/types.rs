@@ -144,6 +144,27 @@ pub struct AppDetail {
     pub demo_receipts: Vec<DemoReceipt>,
 }
 
+/// What a portal test payment created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestPayment {
+    pub transaction_id: String,
+    pub out_trade_no: String,
+    /// The notification it queued.
+    pub notify_id: String,
+}
+
+/// One notification attempt, as the console shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptView {
+    pub attempt_no: i32,
+    pub manual: bool,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub response_status: Option<i32>,
+    pub outcome: String,
+    pub hint: String,
+}
+
 /// A notification the built-in demo receiver got.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DemoReceipt {

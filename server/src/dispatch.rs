@@ -69,7 +69,9 @@ async fn run(state: AppState, owner: String, mut stop: watch::Receiver<bool>) {
     let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
     let (results, inbox) = mpsc::channel::<Delivery>(BATCH * 4);
     let recorder = tokio::spawn(record_loop(state.clone(), owner.clone(), inbox));
-    let lease_ms = i64::try_from((state.settings.notify_timeout + Duration::from_secs(30)).as_millis())
+    // Long enough for an attempt to time out and be recorded; short enough that a
+    // crashed dispatcher's rows come back soon.
+    let lease_ms = i64::try_from((state.settings.notify_timeout * 2 + Duration::from_secs(5)).as_millis())
         .unwrap_or(i64::MAX);
     let mut last_prune: Option<i64> = None;
     tracing::info!(%owner, "dispatcher started");

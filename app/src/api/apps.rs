@@ -6,7 +6,7 @@ use crate::error::AppError;
 use crate::types::{AppDetail, AppSummary, AuditPage};
 
 /// The logged-in ISV's apps, newest first.
-#[server]
+#[server(endpoint = "list_apps")]
 pub async fn list_apps() -> Result<Vec<AppSummary>, AppError> {
     use crate::ssr::{apps, session::request_context};
     let (state, _, user) = request_context()?;
@@ -19,7 +19,7 @@ pub async fn list_apps() -> Result<Vec<AppSummary>, AppError> {
 ///
 /// Right after an explicit reveal or rotation (a one-time grant in the session),
 /// the answer includes the current key in clear.
-#[server]
+#[server(endpoint = "get_app")]
 pub async fn get_app(appid: String) -> Result<AppDetail, AppError> {
     use crate::ssr::{
         apps, now_ms,
@@ -39,7 +39,7 @@ pub async fn get_app(appid: String) -> Result<AppDetail, AppError> {
 }
 
 /// One page of the ISV's audit log, newest first, older than entry `before`.
-#[server]
+#[server(endpoint = "list_audit")]
 pub async fn list_audit(before: Option<i64>) -> Result<AuditPage, AppError> {
     use crate::ssr::{audit, session::request_context};
     let (state, _, user) = request_context()?;

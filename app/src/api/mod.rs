@@ -1,3 +1,4 @@
 //! Server functions, one module per feature.
 
 pub mod apps;
+pub mod notifications;

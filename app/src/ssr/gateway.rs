@@ -603,6 +603,99 @@ pub async fn queue_notification(
     .await
 }
 
+/// Sandbox scenarios of a portal test payment (SPEC §7).
+pub const SCENARIOS: &[&str] = &["normal", "failure", "duplicate", "delayed"];
+
+/// A portal test payment: an order for one of the ISV's apps, settled at once
+/// (paid, or failed for the *failure* scenario), whose notification follows the
+/// scenario: *duplicate* is delivered twice, *delayed* waits before its first
+/// delivery. `notify_url` overrides the app's.
+pub async fn test_payment(
+    state: &AppState,
+    isv_id: i64,
+    appid: &str,
+    total_fee: i64,
+    body: &str,
+    scenario: &str,
+    notify_url: Option<&str>,
+) -> Result<(order::Model, notification::Model), TestPaymentError> {
+    if !SCENARIOS.contains(&scenario) {
+        return Err(TestPaymentError::Invalid(format!(
+            "scenario must be one of {}",
+            SCENARIOS.join(", ")
+        )));
+    }
+    if !(1..=MAX_TOTAL_FEE).contains(&total_fee) {
+        return Err(TestPaymentError::Invalid(format!(
+            "amount must be {}",
+            protocol::RULE_TOTAL_FEE
+        )));
+    }
+    if body.trim().is_empty() || body.chars().count() > 128 || !no_controls(body) {
+        return Err(TestPaymentError::Invalid(format!(
+            "body must be {}",
+            protocol::RULE_BODY
+        )));
+    }
+    let app = super::apps::find(&state.db, isv_id, appid)
+        .await
+        .map_err(|_| TestPaymentError::NotFound)?;
+    let notify_url = notify_url
+        .filter(|url| !url.trim().is_empty())
+        .unwrap_or(&app.notify_url);
+    if !valid_url(notify_url) {
+        return Err(TestPaymentError::Invalid(format!(
+            "notify_url must be {}",
+            protocol::RULE_URL
+        )));
+    }
+    let now = state.clock.now_ms();
+    let input = PayInput {
+        out_trade_no: format!("test-{}", random_token(12)),
+        total_fee,
+        body: body.trim().to_owned(),
+        notify_url: notify_url.to_owned(),
+        return_url: app.return_url.clone(),
+        spbill_create_ip: "127.0.0.1".into(),
+        attach: String::new(),
+        bank_type: "DEFAULT".into(),
+        time_start: String::new(),
+        time_expire: None,
+        charset: Charset::Utf8,
+        product_fee: None,
+        transport_fee: None,
+        goods_tag: String::new(),
+        buyer_id: String::new(),
+    };
+    let order = create_or_find_order(&state.db, &app, input, scenario, now).await?;
+    let settlement = if scenario == "failure" {
+        Settlement::Fail {
+            reason: "sandbox: test payment with the failure scenario".into(),
+        }
+    } else {
+        Settlement::Pay {
+            buyer_id: "sandbox_buyer_10001".into(),
+        }
+    };
+    let (order, queued) = settle(&state.db, &app, order, settlement, now).await?;
+    let queued =
+        queued.ok_or_else(|| GatewayError::busy("a new test order settled without a notification"))?;
+    state.wake.notify_one();
+    Ok((order, queued))
+}
+
+/// Why a test payment was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum TestPaymentError {
+    /// Not one of the ISV's apps.
+    #[error("app not found")]
+    NotFound,
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Gateway(#[from] GatewayError),
+}
+
 /// The order's result parameters (SPEC §6.1), without the signature fields.
 pub fn result_params(order: &order::Model, notify_id: Option<&str>) -> Vec<(&'static str, String)> {
     let mut params = vec![("appid", order.appid.clone())];

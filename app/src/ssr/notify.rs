@@ -120,7 +120,17 @@ pub fn classify_error(err: &reqwest::Error, timeout: Duration) -> Outcome {
         "the host name did not resolve (DNS); check notify_url's host".to_owned()
     } else if lower.contains("connection refused") {
         "connection refused: nothing listens on that host and port; is the server running?".to_owned()
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+    } else if [
+        "certificate",
+        "tls",
+        "handshake",
+        "corrupt message",
+        "rustls",
+        "alert",
+    ]
+    .iter()
+    .any(|word| lower.contains(word))
+    {
         "the TLS handshake failed; check the endpoint's certificate".to_owned()
     } else if err.is_connect() {
         "could not connect to the endpoint".to_owned()

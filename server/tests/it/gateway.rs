@@ -16,46 +16,88 @@ use sea_orm::ConnectionTrait;
 
 use crate::helpers::{Backend, TestApp, TestDb, db_tests, see_other, spawn_app_configured};
 
-/// A merchant's notify endpoint on loopback: records what it gets, answers `answer`.
-struct Receiver {
-    url: String,
-    got: Arc<Mutex<Vec<(String, String)>>>,
+/// How a test receiver answers.
+#[derive(Debug, Clone, Copy)]
+pub enum Behaviour {
+    /// This status and body.
+    Answer(u16, &'static str),
+    /// A 302 to another URL.
+    Redirect,
+    /// Never answers.
+    Hang,
+    /// Waits, then answers `success`.
+    Slow(Duration),
+}
+
+/// A merchant's notify endpoint on loopback: records what it gets and answers per its behaviour.
+pub struct Receiver {
+    pub url: String,
+    pub got: Arc<Mutex<Vec<(String, String)>>>,
+    behaviour: Arc<Mutex<Behaviour>>,
 }
 
 impl Receiver {
-    async fn start(answer: &'static str) -> Self {
+    pub async fn start(answer: &'static str) -> Self {
+        Self::start_with(Behaviour::Answer(200, answer)).await
+    }
+
+    pub async fn start_with(behaviour: Behaviour) -> Self {
         use axum::extract::{RawQuery, State};
-        use axum::http::Method;
-        type Got = Arc<Mutex<Vec<(String, String)>>>;
+        use axum::http::{Method, StatusCode as Status};
+        use axum::response::{IntoResponse, Response};
+        type Shared = (Arc<Mutex<Vec<(String, String)>>>, Arc<Mutex<Behaviour>>);
         async fn receive(
-            State((got, answer)): State<(Got, &'static str)>,
+            State((got, behaviour)): State<Shared>,
             method: Method,
             RawQuery(query): RawQuery,
             body: String,
-        ) -> &'static str {
+        ) -> Response {
             let params = if method == Method::POST {
                 body
             } else {
                 query.unwrap_or_default()
             };
             got.lock().unwrap().push((method.to_string(), params));
-            answer
+            let behaviour = *behaviour.lock().unwrap();
+            match behaviour {
+                Behaviour::Answer(status, body) => (Status::from_u16(status).unwrap(), body).into_response(),
+                Behaviour::Redirect => {
+                    (Status::FOUND, [("location", "http://127.0.0.1:9/elsewhere")]).into_response()
+                }
+                Behaviour::Hang => std::future::pending().await,
+                Behaviour::Slow(delay) => {
+                    tokio::time::sleep(delay).await;
+                    "success".into_response()
+                }
+            }
         }
-        let got: Got = Arc::default();
+        let got: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let behaviour = Arc::new(Mutex::new(behaviour));
         let router = axum::Router::new()
             .route("/notify", axum::routing::any(receive))
-            .with_state((got.clone(), answer));
+            .with_state((got.clone(), behaviour.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, router).await });
         Self {
             url: format!("http://{addr}/notify"),
             got,
+            behaviour,
         }
     }
 
+    /// Changes how it answers from now on.
+    pub fn set(&self, behaviour: Behaviour) {
+        *self.behaviour.lock().unwrap() = behaviour;
+    }
+
+    /// How many requests it got.
+    pub fn count(&self) -> usize {
+        self.got.lock().unwrap().len()
+    }
+
     /// Waits up to 10 s for the `n`th notification.
-    async fn wait_for(&self, n: usize) -> (String, String) {
+    pub async fn wait_for(&self, n: usize) -> (String, String) {
         for _ in 0..200 {
             if let Some(got) = self.got.lock().unwrap().get(n - 1) {
                 return got.clone();
@@ -67,20 +109,25 @@ impl Receiver {
 }
 
 /// An ISV with one app, its key, and a test client.
-struct Merchant {
-    app: TestApp,
-    appid: String,
-    key: String,
-    base: String,
+pub struct Merchant {
+    pub app: TestApp,
+    pub appid: String,
+    pub key: String,
+    pub base: String,
 }
 
 impl Merchant {
-    async fn new(db: &TestDb, email: &str) -> Self {
+    pub async fn new(db: &TestDb, email: &str) -> Self {
         Self::with(db, email, &[]).await
     }
 
-    async fn with(db: &TestDb, email: &str, extra: &[(&str, &str)]) -> Self {
+    pub async fn with(db: &TestDb, email: &str, extra: &[(&str, &str)]) -> Self {
         let app = spawn_app_configured(db, Arc::default(), extra).await;
+        Self::signed_up(app, email).await
+    }
+
+    /// Signs up on a running server and creates an app.
+    pub async fn signed_up(app: TestApp, email: &str) -> Self {
         assert_eq!(
             see_other(&app.signup(email, crate::helpers::PASSWORD, "Shop").await),
             "/apps"
@@ -96,7 +143,7 @@ impl Merchant {
         }
     }
 
-    fn pay(&self, out_trade_no: &str, notify_url: &str) -> PayRequest {
+    pub fn pay(&self, out_trade_no: &str, notify_url: &str) -> PayRequest {
         PayRequest::new(&self.appid, &self.key)
             .out_trade_no(out_trade_no)
             .total_fee(1234)
@@ -107,19 +154,19 @@ impl Merchant {
             .spbill_create_ip("127.0.0.1")
     }
 
-    async fn get(&self, url: &str) -> reqwest::Response {
+    pub async fn get(&self, url: &str) -> reqwest::Response {
         self.app.client.get(url).send().await.expect("GET")
     }
 
     /// Opens a pay URL and returns the cashier's (transaction_id, token).
-    async fn open_cashier(&self, url: &str) -> (String, String) {
+    pub async fn open_cashier(&self, url: &str) -> (String, String) {
         let response = self.get(url).await;
         assert_eq!(response.status(), StatusCode::OK, "{url}");
         let html = response.text().await.unwrap();
         (hidden(&html, "transaction_id"), hidden(&html, "token"))
     }
 
-    async fn cashier(&self, transaction_id: &str, token: &str, action: &str) -> reqwest::Response {
+    pub async fn cashier(&self, transaction_id: &str, token: &str, action: &str) -> reqwest::Response {
         self.app
             .client
             .post(self.app.url("/gateway/cashier"))

@@ -156,13 +156,28 @@ pub async fn spawn_app_with_jar(db: &TestDb, jar: Arc<Jar>) -> TestApp {
 
 /// Starts the server against `db` with extra environment variables.
 pub async fn spawn_app_configured(db: &TestDb, jar: Arc<Jar>, extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_with_clock(db, jar, extra, Arc::new(app::ssr::clock::SystemClock)).await
+}
+
+/// Starts the server against `db` with extra environment variables and a given clock.
+pub async fn spawn_app_with_clock(
+    db: &TestDb,
+    jar: Arc<Jar>,
+    extra: &[(&str, &str)],
+    clock: Arc<dyn app::ssr::clock::Clock>,
+) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let addr = listener.local_addr().expect("local addr");
     let config = test_config(db, addr, extra);
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(server::run(config, listener, async move {
-        let _ = rx.await;
-    }));
+    let task = tokio::spawn(server::run_with_clock(
+        config,
+        listener,
+        async move {
+            let _ = rx.await;
+        },
+        clock,
+    ));
     let app = TestApp {
         addr,
         client: client(&jar, addr),

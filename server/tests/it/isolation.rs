@@ -62,7 +62,10 @@ async fn another_isv_can_neither_see_nor_change_an_app(backend: Backend) {
     assert!(!b.get_html("/apps").await.contains(&appid));
     let audit_b = b.get_html("/audit").await;
     assert!(!audit_b.contains(&appid) && !audit_b.contains("a@example.com"));
-    let list = b.post_form("/api/list_apps", &[]).await.text().await.unwrap();
+    let list = b.post_form("/api/list_apps", &[]).await;
+    assert_eq!(list.status(), StatusCode::OK, "the server function answers");
+    let list = list.text().await.unwrap();
+    assert!(list.starts_with('['), "a JSON list: {list}");
     assert!(!list.contains(&appid));
 
     // Nothing changed for A: same key, same name, active, no entries by B.

@@ -1,0 +1,576 @@
+//! The notification dispatcher against real receivers on loopback: the retry
+//! schedule on an injected clock, failure hints, manual actions, scenarios,
+//! crash recovery (kill -9 of a server process), two dispatchers on one
+//! PostgreSQL, slow-host isolation and graceful shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::ssr::clock::ManualClock;
+use app::ssr::db::notification;
+use reqwest::StatusCode;
+use sdk::pay::{PayResponse, TradeState};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryResult, Set, Statement};
+
+use crate::gateway::{Behaviour, Merchant, Receiver};
+use crate::helpers::{Backend, TestDb, db_tests, spawn_app_with_clock};
+
+async fn rows(conn: &DatabaseConnection, sql: &str) -> Vec<QueryResult> {
+    conn.query_all(Statement::from_string(conn.get_database_backend(), sql))
+        .await
+        .unwrap()
+}
+
+async fn count(conn: &DatabaseConnection, sql: &str) -> i64 {
+    rows(conn, sql).await[0].try_get::<i64>("", "n").unwrap()
+}
+
+/// Waits up to `seconds` for `sql` (a COUNT AS n) to reach `want`.
+async fn wait_count(conn: &DatabaseConnection, sql: &str, want: i64, seconds: u64) {
+    let mut last = -1;
+    for _ in 0..seconds * 20 {
+        last = count(conn, sql).await;
+        if last == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{sql}: wanted {want}, have {last}");
+}
+
+/// Makes every app retry in minutes, so no scheduled retry races a test's checks.
+async fn real_speed(db: &TestDb) {
+    let conn = db.connect().await;
+    conn.execute_unprepared("UPDATE apps SET retry_speed = 'real'")
+        .await
+        .unwrap();
+}
+
+/// A test payment through the console's server function.
+async fn test_payment(merchant: &Merchant, scenario: &str, notify_url: &str) -> String {
+    let response = merchant
+        .app
+        .post_form(
+            "/api/create_test_payment",
+            &[
+                ("appid", merchant.appid.as_str()),
+                ("total_fee", "250"),
+                ("body", "Test <tea>"),
+                ("scenario", scenario),
+                ("notify_url", notify_url),
+            ],
+        )
+        .await;
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let created: serde_json::Value = serde_json::from_str(&text).unwrap();
+    created["notify_id"].as_str().unwrap().to_owned()
+}
+
+db_tests!(
+    the_schedule_retries_at_its_gaps_then_gives_up,
+    each_kind_of_failure_gets_its_hint,
+    manual_resend_and_restart_work_and_are_isolated,
+    scenarios_duplicate_delay_and_fail,
+    a_slow_host_does_not_delay_other_hosts,
+    shutdown_lets_in_flight_attempts_finish,
+    a_killed_server_loses_no_notification,
+);
+
+async fn the_schedule_retries_at_its_gaps_then_gives_up(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let clock = Arc::new(ManualClock::new(1_800_000_000_000));
+    let app = spawn_app_with_clock(&db, Arc::default(), &[], clock.clone()).await;
+    let merchant = Merchant::signed_up(app, "schedule@example.com").await;
+    // The app created by the helper retries fast; make it real (minutes).
+    real_speed(&db).await;
+    let conn = db.connect().await;
+    let receiver = Receiver::start("fail").await;
+    test_payment(&merchant, "normal", &receiver.url).await;
+    let attempts = "SELECT COUNT(*) AS n FROM notification_attempts";
+    wait_count(&conn, attempts, 1, 10).await;
+    let minutes = [1, 2, 4, 8, 16, 32];
+    for (done, gap) in minutes.iter().enumerate() {
+        // Just before the gap ends nothing happens…
+        clock.advance(gap * 60_000 - 1_000);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert_eq!(
+            count(&conn, attempts).await,
+            done as i64 + 1,
+            "early before retry {}",
+            done + 1
+        );
+        // …and at its end the next attempt goes out.
+        clock.advance(1_000);
+        wait_count(&conn, attempts, done as i64 + 2, 10).await;
+    }
+    let started: Vec<i64> = rows(&conn, "SELECT started_at FROM notification_attempts ORDER BY id")
+        .await
+        .iter()
+        .map(|row| row.try_get::<i64>("", "started_at").unwrap())
+        .collect();
+    let gaps: Vec<i64> = started.windows(2).map(|w| (w[1] - w[0]) / 60_000).collect();
+    assert_eq!(gaps, minutes, "gaps in minutes");
+    let state = rows(
+        &conn,
+        "SELECT status, attempts, next_attempt_at FROM notifications",
+    )
+    .await;
+    assert_eq!(state[0].try_get::<String>("", "status").unwrap(), "failed");
+    assert_eq!(state[0].try_get::<i32>("", "attempts").unwrap(), 7);
+    assert_eq!(
+        state[0].try_get::<Option<i64>>("", "next_attempt_at").unwrap(),
+        None
+    );
+    clock.advance(3_600_000);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(receiver.count(), 7, "no eighth attempt");
+}
+
+async fn each_kind_of_failure_gets_its_hint(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::with(&db, "hints@example.com", &[("PORTAL_NOTIFY_TIMEOUT", "500ms")]).await;
+    real_speed(&db).await;
+    let upper = Receiver::start("SUCCESS").await;
+    let html = Receiver::start("<html><body>success</body></html>").await;
+    let error = Receiver::start_with(Behaviour::Answer(500, "success")).await;
+    let redirect = Receiver::start_with(Behaviour::Redirect).await;
+    let hang = Receiver::start_with(Behaviour::Hang).await;
+    let ok = Receiver::start(" success\n").await;
+    let refused = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        format!("http://127.0.0.1:{port}/notify")
+    };
+    let tls = ok.url.replace("http://", "https://");
+    let cases: Vec<(String, &str)> = vec![
+        (upper.url.clone(), "lower case"),
+        (html.url.clone(), "inside HTML"),
+        (error.url.clone(), "HTTP 500"),
+        (redirect.url.clone(), "redirects are not followed"),
+        (hang.url.clone(), "no answer within"),
+        (refused, "connection refused"),
+        ("http://no-such-host.invalid/notify".into(), "did not resolve"),
+        (tls, "TLS"),
+        (ok.url.clone(), ""),
+    ];
+    let mut ids = Vec::new();
+    for (url, _) in &cases {
+        ids.push(test_payment(&merchant, "normal", url).await);
+    }
+    let conn = db.connect().await;
+    wait_count(
+        &conn,
+        "SELECT COUNT(*) AS n FROM notification_attempts",
+        cases.len() as i64,
+        15,
+    )
+    .await;
+    for ((url, hint), notify_id) in cases.iter().zip(&ids) {
+        let found = rows(
+            &conn,
+            &format!(
+                "SELECT a.outcome, a.hint FROM notification_attempts a JOIN notifications n \
+                 ON n.id = a.notification_id WHERE n.notify_id = '{notify_id}'"
+            ),
+        )
+        .await;
+        let outcome = found[0].try_get::<String>("", "outcome").unwrap();
+        let got = found[0].try_get::<String>("", "hint").unwrap();
+        if hint.is_empty() {
+            assert_eq!(outcome, "delivered", "{url}: {got}");
+        } else {
+            assert_eq!(outcome, "failed", "{url}");
+            assert!(got.contains(hint), "{url}: expected {hint:?} in {got:?}");
+        }
+    }
+    // The attempt log keeps the request, the status and the body.
+    let logged = rows(
+        &conn,
+        &format!(
+            "SELECT a.request, a.response_status, a.response_body FROM notification_attempts a \
+             JOIN notifications n ON n.id = a.notification_id WHERE n.notify_id = '{}'",
+            ids[1]
+        ),
+    )
+    .await;
+    assert!(
+        logged[0]
+            .try_get::<String>("", "request")
+            .unwrap()
+            .contains("sign=")
+    );
+    assert_eq!(
+        logged[0].try_get::<Option<i32>>("", "response_status").unwrap(),
+        Some(200)
+    );
+    assert_eq!(
+        logged[0].try_get::<String>("", "response_body").unwrap(),
+        "<html><body>success</body></html>"
+    );
+}
+
+async fn manual_resend_and_restart_work_and_are_isolated(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "manual@example.com").await;
+    real_speed(&db).await;
+    let receiver = Receiver::start("fail").await;
+    let notify_id = test_payment(&merchant, "normal", &receiver.url).await;
+    let conn = db.connect().await;
+    wait_count(&conn, "SELECT COUNT(*) AS n FROM notification_attempts", 1, 10).await;
+
+    // Another ISV gets 404 for every action on it.
+    let other = Merchant::with(&db, "other@example.com", &[]).await;
+    for function in ["resend_notification", "restart_notification"] {
+        let response = other
+            .app
+            .post_form(&format!("/api/{function}"), &[("notify_id", notify_id.as_str())])
+            .await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{function}");
+    }
+    let response = other
+        .app
+        .post_form(
+            "/api/create_test_payment",
+            &[
+                ("appid", merchant.appid.as_str()),
+                ("total_fee", "1"),
+                ("body", "x"),
+                ("scenario", "normal"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        count(&conn, "SELECT COUNT(*) AS n FROM notification_attempts").await,
+        1
+    );
+
+    // Resend now: a manual attempt, recorded as such; it does not move the schedule.
+    receiver.set(Behaviour::Answer(200, "success"));
+    let before = rows(&conn, "SELECT next_attempt_at, schedule_step FROM notifications").await;
+    let response = merchant
+        .app
+        .post_form("/api/resend_notification", &[("notify_id", notify_id.as_str())])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let attempt: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(attempt["manual"], true);
+    assert_eq!(attempt["outcome"], "delivered");
+    let after = rows(&conn, "SELECT status, schedule_step FROM notifications").await;
+    assert_eq!(after[0].try_get::<String>("", "status").unwrap(), "delivered");
+    assert_eq!(
+        after[0].try_get::<i32>("", "schedule_step").unwrap(),
+        before[0].try_get::<i32>("", "schedule_step").unwrap()
+    );
+
+    // Restart schedule: pending from step 0, due now, and delivered again.
+    let response = merchant
+        .app
+        .post_form("/api/restart_notification", &[("notify_id", notify_id.as_str())])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    wait_count(&conn, "SELECT COUNT(*) AS n FROM notification_attempts", 3, 10).await;
+    let state = rows(&conn, "SELECT status, schedule_step FROM notifications").await;
+    assert_eq!(state[0].try_get::<String>("", "status").unwrap(), "delivered");
+    assert_eq!(state[0].try_get::<i32>("", "schedule_step").unwrap(), 0);
+}
+
+async fn scenarios_duplicate_delay_and_fail(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let clock = Arc::new(ManualClock::new(1_800_000_000_000));
+    let app = spawn_app_with_clock(&db, Arc::default(), &[], clock.clone()).await;
+    let merchant = Merchant::signed_up(app, "scenarios@example.com").await;
+    let duplicate = Receiver::start("success").await;
+    let delayed = Receiver::start("success").await;
+    let failure = Receiver::start("success").await;
+    let dup_id = test_payment(&merchant, "duplicate", &duplicate.url).await;
+    test_payment(&merchant, "delayed", &delayed.url).await;
+    test_payment(&merchant, "failure", &failure.url).await;
+
+    let (_, first) = duplicate.wait_for(1).await;
+    let (_, failed) = failure.wait_for(1).await;
+    let failed = PayResponse::parse(&failed, &merchant.key).unwrap();
+    assert_eq!(failed.trade_state(), TradeState::Failed);
+    assert!(!failed.is_pay_successful());
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        delayed.count(),
+        0,
+        "the delayed scenario holds back its first delivery"
+    );
+    assert_eq!(duplicate.count(), 1);
+
+    clock.advance(30_000);
+    delayed.wait_for(1).await;
+    let (_, second) = duplicate.wait_for(2).await;
+    let (first, second) = (
+        PayResponse::parse(&first, &merchant.key).unwrap(),
+        PayResponse::parse(&second, &merchant.key).unwrap(),
+    );
+    assert_eq!(first.notify_id(), Some(dup_id.as_str()));
+    assert_eq!(second.notify_id(), first.notify_id(), "the same notify_id twice");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    clock.advance(60_000);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(duplicate.count(), 2, "exactly twice");
+}
+
+async fn a_slow_host_does_not_delay_other_hosts(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::with(&db, "slow@example.com", &[("PORTAL_NOTIFY_TIMEOUT", "20s")]).await;
+    let hanging = Receiver::start_with(Behaviour::Hang).await;
+    let fast = Receiver::start("success").await;
+    // One real notification, then 150 more for the hanging host queued at once.
+    test_payment(&merchant, "normal", &hanging.url).await;
+    let conn = db.connect().await;
+    let template = notification::Entity::find().one(&conn).await.unwrap().unwrap();
+    let clones = (0..150).map(|i| notification::ActiveModel {
+        notify_id: Set(format!("{:0>40}", format!("slow{i}"))),
+        isv_id: Set(template.isv_id),
+        app_id: Set(template.app_id),
+        order_id: Set(template.order_id),
+        url: Set(hanging.url.clone()),
+        method: Set(template.method.clone()),
+        params: Set(template.params.clone()),
+        status: Set("pending".into()),
+        attempts: Set(0),
+        next_attempt_at: Set(Some(0)),
+        scenario: Set("normal".into()),
+        created_at: Set(template.created_at),
+        updated_at: Set(template.updated_at),
+        schedule_step: Set(0),
+        ..Default::default()
+    });
+    notification::Entity::insert_many(clones)
+        .exec(&conn)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        hanging.count() <= 64,
+        "at most 64 in flight to one host, got {}",
+        hanging.count()
+    );
+
+    let started = std::time::Instant::now();
+    for _ in 0..10 {
+        test_payment(&merchant, "normal", &fast.url).await;
+    }
+    for n in 1..=10 {
+        fast.wait_for(n).await;
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "other hosts are served while one hangs: {:?}",
+        started.elapsed()
+    );
+}
+
+async fn shutdown_lets_in_flight_attempts_finish(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "shutdown@example.com").await;
+    let receiver = Receiver::start_with(Behaviour::Slow(Duration::from_millis(1500))).await;
+    test_payment(&merchant, "normal", &receiver.url).await;
+    receiver.wait_for(1).await;
+    // Stop while the attempt is in flight: it finishes and is recorded.
+    merchant.app.stop().await;
+    let conn = db.connect().await;
+    let state = rows(&conn, "SELECT status, lease_owner FROM notifications").await;
+    assert_eq!(state[0].try_get::<String>("", "status").unwrap(), "delivered");
+    assert_eq!(
+        state[0].try_get::<Option<String>>("", "lease_owner").unwrap(),
+        None
+    );
+    assert_eq!(
+        count(&conn, "SELECT COUNT(*) AS n FROM notification_attempts").await,
+        1
+    );
+}
+
+/// The server binary as a child process, so a test can kill -9 it.
+struct Process {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Process {
+    async fn start(db: &TestDb, extra: &[(&str, &str)]) -> Self {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
+        command
+            .arg("serve")
+            .current_dir(root)
+            .env("DATABASE_URL", &db.url)
+            .env("PORTAL_DATA_DIR", db.dir.path())
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEPTOS_SITE_ROOT", db.dir.path().join("site"))
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null());
+        for (name, value) in extra {
+            command.env(name, value);
+        }
+        let process = Self {
+            child: command.spawn().expect("start the server binary"),
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        for _ in 0..200 {
+            if let Ok(response) = reqwest::get(format!("{}/healthz", process.base)).await
+                && response.status() == StatusCode::OK
+            {
+                return process;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        drop(process);
+        panic!("the server process did not start");
+    }
+
+    fn kill(mut self) {
+        self.child.kill().expect("kill -9");
+        self.child.wait().expect("reap");
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn a_killed_server_loses_no_notification(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let settings = [("PORTAL_NOTIFY_TIMEOUT", "1s")];
+    // Accounts and the app through an in-process server; then only processes.
+    let merchant = Merchant::with(&db, "crash@example.com", &settings).await;
+    let receiver = Receiver::start_with(Behaviour::Hang).await;
+    let jar = merchant.app.jar.clone();
+    merchant.app.stop().await;
+
+    let first = Process::start(&db, &settings).await;
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client
+        .post(format!("{}/api/create_test_payment", first.base))
+        .header("origin", &first.base)
+        .form(&[
+            ("appid", merchant.appid.as_str()),
+            ("total_fee", "1"),
+            ("body", "crash"),
+            ("scenario", "normal"),
+            ("notify_url", receiver.url.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{}",
+        response.text().await.unwrap()
+    );
+    // The attempt is in flight (the receiver holds it): kill -9 now.
+    receiver.wait_for(1).await;
+    first.kill();
+    let conn = db.connect().await;
+    let leased = rows(&conn, "SELECT status, lease_owner FROM notifications").await;
+    assert_eq!(leased[0].try_get::<String>("", "status").unwrap(), "pending");
+    assert!(
+        leased[0]
+            .try_get::<Option<String>>("", "lease_owner")
+            .unwrap()
+            .is_some(),
+        "left leased"
+    );
+
+    // A new process takes the row again once the dead one's lease expires.
+    receiver.set(Behaviour::Answer(200, "success"));
+    let _second = Process::start(&db, &settings).await;
+    receiver.wait_for(2).await;
+    wait_count(
+        &conn,
+        "SELECT COUNT(*) AS n FROM notifications WHERE status = 'delivered'",
+        1,
+        15,
+    )
+    .await;
+    assert_eq!(
+        receiver.count(),
+        2,
+        "one extra attempt because of the crash, no more"
+    );
+}
+
+/// Two servers (two dispatchers) on one PostgreSQL deliver each notification once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_dispatchers_on_one_postgres_deliver_each_notification_once() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let merchant = Merchant::new(&db, "pair@example.com").await;
+    let second = crate::helpers::spawn_app(&db).await;
+    let receiver = Receiver::start_with(Behaviour::Slow(Duration::from_millis(5))).await;
+    test_payment(&merchant, "normal", &receiver.url).await;
+    receiver.wait_for(1).await;
+    let conn = db.connect().await;
+    let template = notification::Entity::find().one(&conn).await.unwrap().unwrap();
+    let total = 400;
+    let clones = (0..total).map(|i| notification::ActiveModel {
+        notify_id: Set(format!("{:0>40}", format!("pair{i}"))),
+        isv_id: Set(template.isv_id),
+        app_id: Set(template.app_id),
+        order_id: Set(template.order_id),
+        url: Set(receiver.url.clone()),
+        method: Set(template.method.clone()),
+        params: Set(template
+            .params
+            .replace(&template.notify_id, &format!("{:0>40}", format!("pair{i}")))),
+        status: Set("pending".into()),
+        attempts: Set(0),
+        next_attempt_at: Set(Some(0)),
+        scenario: Set("normal".into()),
+        created_at: Set(template.created_at),
+        updated_at: Set(template.updated_at),
+        schedule_step: Set(0),
+        ..Default::default()
+    });
+    notification::Entity::insert_many(clones)
+        .exec(&conn)
+        .await
+        .unwrap();
+    wait_count(
+        &conn,
+        "SELECT COUNT(*) AS n FROM notifications WHERE status = 'delivered'",
+        total + 1,
+        30,
+    )
+    .await;
+    let got = receiver.got.lock().unwrap().clone();
+    let mut ids: Vec<String> = got
+        .iter()
+        .map(|(_, body)| {
+            PayResponse::parse(body, &merchant.key)
+                .unwrap()
+                .notify_id()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), total as usize + 1);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), total as usize + 1, "no notification delivered twice");
+    assert_eq!(
+        count(&conn, "SELECT COUNT(*) AS n FROM notification_attempts").await,
+        total + 1
+    );
+    drop(second);
+}
