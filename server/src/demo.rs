@@ -1,16 +1,17 @@
-//! The demo: `server seed-demo` (an ISV, an app, printed credentials) and the
-//! built-in receiver its notify_url points at.
+//! The demo: `server seed-demo` (an ISV, an app, sample transactions, printed
+//! credentials) and the built-in receiver its notify_url points at.
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::Method;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 
 use app::ssr::apps::{self, AppForm};
 use app::ssr::audit::Actor;
 use app::ssr::auth::{Email, IsvName, Password, create_account, load_user};
-use app::ssr::db::{app as app_entity, demo_receipt, setting, user};
+use app::ssr::db::{app as app_entity, demo_receipt, order, setting, user};
+use app::ssr::gateway;
 use app::ssr::keys::MasterKey;
 use app::ssr::now_ms;
 use app::ssr::state::AppState;
@@ -112,6 +113,7 @@ pub async fn seed(state: &AppState, public_url: &url::Url) -> Result<DemoCredent
                 .map_err(internal)?
         }
     };
+    seed_transactions(state, current.isv_id, &model).await?;
     let key = apps::current_key(&state.master_key, &model).map_err(internal)?;
     Ok(DemoCredentials {
         email: current.email,
@@ -122,6 +124,30 @@ pub async fn seed(state: &AppState, public_url: &url::Url) -> Result<DemoCredent
         return_url: model.return_url,
         portal_url: format!("{base}/apps/{}", model.appid),
     })
+}
+
+/// Sample transactions for the demo app, made once: two paid, one failed. Their
+/// notifications go to the demo receiver when the server runs its dispatcher.
+async fn seed_transactions(state: &AppState, isv_id: i64, model: &app_entity::Model) -> Result<()> {
+    let existing = order::Entity::find()
+        .filter(order::Column::AppId.eq(model.id))
+        .count(&state.db)
+        .await
+        .map_err(internal)?;
+    if existing > 0 {
+        return Ok(());
+    }
+    let samples = [
+        (1234, "Green tea, 250 g", "normal"),
+        (9900, "Tea set", "normal"),
+        (500, "Gift card (declined)", "failure"),
+    ];
+    for (total_fee, body, scenario) in samples {
+        gateway::test_payment(state, isv_id, &model.appid, total_fee, body, scenario, None)
+            .await
+            .map_err(internal)?;
+    }
+    Ok(())
 }
 
 fn open_password(master: &MasterKey, sealed: &str) -> Result<String> {

@@ -114,6 +114,25 @@ fn seed_demo_is_idempotent_and_prints_the_credentials() {
         json,
         "same credentials"
     );
+    // Sample transactions, made once: two paid and one failed, each with its notification.
+    let url = format!("sqlite://{}?mode=rw", dir.path().join("portal.db").display());
+    let counts = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sea_orm::ConnectionTrait;
+        let conn = sea_orm::Database::connect(&url).await.unwrap();
+        let row = conn
+            .query_one(sea_orm::Statement::from_string(
+                conn.get_database_backend(),
+                "SELECT (SELECT COUNT(*) FROM orders WHERE trade_state = 0) AS paid, \
+                 (SELECT COUNT(*) FROM orders WHERE trade_state = 2) AS failed, \
+                 (SELECT COUNT(*) FROM notifications) AS notifications",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let get = |name: &str| row.try_get::<i64>("", name).unwrap();
+        (get("paid"), get("failed"), get("notifications"))
+    });
+    assert_eq!(counts, (2, 1, 3));
 
     // The generated master key file is private.
     #[cfg(unix)]

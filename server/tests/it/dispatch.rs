@@ -76,6 +76,7 @@ db_tests!(
     a_slow_host_does_not_delay_other_hosts,
     shutdown_lets_in_flight_attempts_finish,
     a_killed_server_loses_no_notification,
+    attempts_past_the_retention_period_are_pruned,
 );
 
 async fn the_schedule_retries_at_its_gaps_then_gives_up(backend: Backend) {
@@ -573,4 +574,42 @@ async fn two_dispatchers_on_one_postgres_deliver_each_notification_once() {
         total + 1
     );
     drop(second);
+}
+
+async fn attempts_past_the_retention_period_are_pruned(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let day = 86_400_000;
+    let start = 1_800_000_000_000;
+    let clock = Arc::new(ManualClock::new(start));
+    let app = spawn_app_with_clock(
+        &db,
+        Arc::default(),
+        &[("PORTAL_NOTIFY_RETENTION_DAYS", "2")],
+        clock.clone(),
+    )
+    .await;
+    let merchant = Merchant::signed_up(app, "prune@example.com").await;
+    let receiver = Receiver::start("success").await;
+    test_payment(&merchant, "normal", &receiver.url).await;
+    let conn = db.connect().await;
+    let attempts = "SELECT COUNT(*) AS n FROM notification_attempts";
+    wait_count(&conn, attempts, 1, 10).await;
+    // Two more attempts of the same notification: three days old and one day old.
+    let id = count(&conn, "SELECT id AS n FROM notifications").await;
+    for age in [3 * day, day] {
+        conn.execute_unprepared(&format!(
+            "INSERT INTO notification_attempts (notification_id, attempt_no, manual, started_at, \
+             duration_ms, method, url, request, response_status, response_body, outcome, error, hint) \
+             VALUES ({id}, 9, false, {}, 1, 'GET', 'http://x/', '', 200, 'success', 'delivered', '', '')",
+            start - age
+        ))
+        .await
+        .unwrap();
+    }
+    wait_count(&conn, attempts, 3, 5).await;
+    // Pruning runs hourly by the dispatcher's clock.
+    clock.advance(3_600_001);
+    wait_count(&conn, attempts, 2, 10).await;
+    let oldest = rows(&conn, "SELECT MIN(started_at) AS n FROM notification_attempts").await;
+    assert_eq!(oldest[0].try_get::<i64>("", "n").unwrap(), start - day);
 }
