@@ -24,7 +24,9 @@ use sea_orm::{
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
 
+use app::ssr::apps;
 use app::ssr::db::{app as app_entity, notification, notification_attempt};
+use app::ssr::keys::AppKey;
 use app::ssr::notify::{self, Delivery};
 use app::ssr::state::AppState;
 
@@ -196,12 +198,22 @@ async fn start_deliveries(
         return;
     }
     let app_ids: HashSet<i64> = rows.iter().map(|row| row.app_id).collect();
-    let apps: HashMap<i64, app_entity::Model> = match app_entity::Entity::find()
+    // Each app's key is decrypted once per batch, not once per delivery.
+    let apps: HashMap<i64, (app_entity::Model, Arc<AppKey>)> = match app_entity::Entity::find()
         .filter(app_entity::Column::Id.is_in(app_ids))
         .all(&state.db)
         .await
     {
-        Ok(apps) => apps.into_iter().map(|app| (app.id, app)).collect(),
+        Ok(apps) => apps
+            .into_iter()
+            .filter_map(|app| match apps::current_key(&state.master_key, &app) {
+                Ok(key) => Some((app.id, (app, Arc::new(key)))),
+                Err(err) => {
+                    tracing::error!(appid = %app.appid, %err, "cannot decrypt an app key");
+                    None
+                }
+            })
+            .collect(),
         Err(err) => {
             // The leases expire and the rows are taken again.
             tracing::error!(%err, "cannot load the apps of leased notifications");
@@ -214,7 +226,7 @@ async fn start_deliveries(
     }
     let mut deferred = Vec::new();
     for row in rows {
-        let Some(app) = apps.get(&row.app_id).cloned() else {
+        let Some((app, key)) = apps.get(&row.app_id).cloned() else {
             deferred.push(row.id);
             continue;
         };
@@ -233,7 +245,7 @@ async fn start_deliveries(
         let state = state.clone();
         let results = results.clone();
         tokio::spawn(async move {
-            let delivery = notify::deliver(&state, &app, row, false).await;
+            let delivery = notify::deliver(&state, &app, &key, row, false).await;
             drop(host_permit);
             // The recorder only stops after every sender is gone.
             let _ = results.send(delivery).await;

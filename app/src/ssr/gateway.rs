@@ -731,6 +731,16 @@ pub fn sign_outgoing(
     charset: Charset,
 ) -> Result<Params, GatewayError> {
     let key = current_key(&state.master_key, app).map_err(GatewayError::busy)?;
+    sign_with_key(key.expose(), app.current_key_index, params, charset)
+}
+
+/// [`sign_outgoing`] with an already decrypted key and its slot.
+pub fn sign_with_key(
+    key: &str,
+    key_index: i16,
+    params: impl IntoIterator<Item = (String, String)>,
+    charset: Charset,
+) -> Result<Params, GatewayError> {
     let mut pairs: Vec<(String, String)> = params
         .into_iter()
         .filter(|(name, value)| {
@@ -743,10 +753,10 @@ pub fn sign_outgoing(
         .collect();
     pairs.push(("input_charset".into(), charset.as_str().into()));
     pairs.push(("sign_type".into(), "MD5".into()));
-    pairs.push(("sign_key_index".into(), app.current_key_index.to_string()));
+    pairs.push(("sign_key_index".into(), key_index.to_string()));
     Params::from_pairs(pairs)
         .map_err(GatewayError::busy)?
-        .signed(key.expose())
+        .signed(key)
         .map_err(GatewayError::busy)
 }
 

@@ -10,7 +10,8 @@ use sea_orm::{
 };
 
 use super::db::{app, notification, notification_attempt};
-use super::gateway::sign_outgoing;
+use super::gateway::sign_with_key;
+use super::keys::AppKey;
 use super::state::AppState;
 
 /// At most this much of a response body is read and stored.
@@ -286,12 +287,9 @@ pub struct Delivery {
     pub fast: bool,
 }
 
-/// The signed parameters of a notification, in the charset it was created with.
-pub fn signed_query(
-    state: &AppState,
-    app: &app::Model,
-    notification: &notification::Model,
-) -> Result<String, String> {
+/// The signed parameters of a notification, in the charset it was created with,
+/// signed with `key` (the app's current key, in slot `key_index`).
+pub fn signed_query(key: &str, key_index: i16, notification: &notification::Model) -> Result<String, String> {
     let stored: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&notification.params).map_err(|err| format!("stored parameters: {err}"))?;
     let charset = stored
@@ -302,20 +300,22 @@ pub fn signed_query(
     let pairs = stored
         .into_iter()
         .map(|(name, value)| (name, value.as_str().unwrap_or_default().to_owned()));
-    let params = sign_outgoing(state, app, pairs, charset).map_err(|err| err.retmsg)?;
+    let params = sign_with_key(key, key_index, pairs, charset).map_err(|err| err.retmsg)?;
     Ok(params.to_query())
 }
 
-/// Signs and sends one attempt of `notification` now; nothing is written.
+/// Signs (with the app's current `key`) and sends one attempt of `notification`
+/// now; nothing is written.
 pub async fn deliver(
     state: &AppState,
     app: &app::Model,
+    key: &AppKey,
     notification: notification::Model,
     manual: bool,
 ) -> Delivery {
     let started_at = state.clock.now_ms();
     let timer = Instant::now();
-    let (query, outcome) = match signed_query(state, app, &notification) {
+    let (query, outcome) = match signed_query(key.expose(), app.current_key_index, &notification) {
         Ok(query) => {
             let outcome = send(state, &notification.method, &notification.url, &query).await;
             (query, outcome)
@@ -507,8 +507,10 @@ pub async fn resend_now(
         .one(&state.db)
         .await?
         .ok_or(NotifyError::NotFound)?;
+    let key =
+        super::apps::current_key(&state.master_key, &app).map_err(|err| DbErr::Custom(err.to_string()))?;
     let id = notification.id;
-    let delivery = deliver(state, &app, notification, true).await;
+    let delivery = deliver(state, &app, &key, notification, true).await;
     record(
         &state.db,
         &state.settings.notify_retry_schedule,
