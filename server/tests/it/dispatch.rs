@@ -46,6 +46,41 @@ async fn real_speed(db: &TestDb) {
         .unwrap();
 }
 
+/// Adds `count` pending notifications due now, copies of `template` with their own
+/// notify_ids (`<prefix><n>`, padded to 40 characters) and target `url`.
+async fn clone_notifications(
+    conn: &DatabaseConnection,
+    template: &notification::Model,
+    count: usize,
+    prefix: &str,
+    url: &str,
+) {
+    let clones = (0..count).map(|i| {
+        let notify_id = format!("{:0>40}", format!("{prefix}{i}"));
+        notification::ActiveModel {
+            params: Set(template.params.replace(&template.notify_id, &notify_id)),
+            notify_id: Set(notify_id),
+            isv_id: Set(template.isv_id),
+            app_id: Set(template.app_id),
+            order_id: Set(template.order_id),
+            url: Set(url.to_owned()),
+            method: Set(template.method.clone()),
+            status: Set("pending".into()),
+            attempts: Set(0),
+            next_attempt_at: Set(Some(0)),
+            scenario: Set("normal".into()),
+            created_at: Set(template.created_at),
+            updated_at: Set(template.updated_at),
+            schedule_step: Set(0),
+            ..Default::default()
+        }
+    });
+    notification::Entity::insert_many(clones)
+        .exec(conn)
+        .await
+        .unwrap();
+}
+
 /// A test payment through the console's server function.
 async fn test_payment(merchant: &Merchant, scenario: &str, notify_url: &str) -> String {
     let response = merchant
@@ -328,27 +363,7 @@ async fn a_slow_host_does_not_delay_other_hosts(backend: Backend) {
     test_payment(&merchant, "normal", &hanging.url).await;
     let conn = db.connect().await;
     let template = notification::Entity::find().one(&conn).await.unwrap().unwrap();
-    let clones = (0..150).map(|i| notification::ActiveModel {
-        notify_id: Set(format!("{:0>40}", format!("slow{i}"))),
-        isv_id: Set(template.isv_id),
-        app_id: Set(template.app_id),
-        order_id: Set(template.order_id),
-        url: Set(hanging.url.clone()),
-        method: Set(template.method.clone()),
-        params: Set(template.params.clone()),
-        status: Set("pending".into()),
-        attempts: Set(0),
-        next_attempt_at: Set(Some(0)),
-        scenario: Set("normal".into()),
-        created_at: Set(template.created_at),
-        updated_at: Set(template.updated_at),
-        schedule_step: Set(0),
-        ..Default::default()
-    });
-    notification::Entity::insert_many(clones)
-        .exec(&conn)
-        .await
-        .unwrap();
+    clone_notifications(&conn, &template, 150, "slow", &hanging.url).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
         hanging.count() <= 64,
@@ -524,29 +539,7 @@ async fn two_dispatchers_on_one_postgres_deliver_each_notification_once() {
     let conn = db.connect().await;
     let template = notification::Entity::find().one(&conn).await.unwrap().unwrap();
     let total = 400;
-    let clones = (0..total).map(|i| notification::ActiveModel {
-        notify_id: Set(format!("{:0>40}", format!("pair{i}"))),
-        isv_id: Set(template.isv_id),
-        app_id: Set(template.app_id),
-        order_id: Set(template.order_id),
-        url: Set(receiver.url.clone()),
-        method: Set(template.method.clone()),
-        params: Set(template
-            .params
-            .replace(&template.notify_id, &format!("{:0>40}", format!("pair{i}")))),
-        status: Set("pending".into()),
-        attempts: Set(0),
-        next_attempt_at: Set(Some(0)),
-        scenario: Set("normal".into()),
-        created_at: Set(template.created_at),
-        updated_at: Set(template.updated_at),
-        schedule_step: Set(0),
-        ..Default::default()
-    });
-    notification::Entity::insert_many(clones)
-        .exec(&conn)
-        .await
-        .unwrap();
+    clone_notifications(&conn, &template, total as usize, "pair", &receiver.url).await;
     wait_count(
         &conn,
         "SELECT COUNT(*) AS n FROM notifications WHERE status = 'delivered'",
