@@ -31,7 +31,10 @@ use crate::pages::{
     coming::ComingPage,
     login::LoginPage,
     not_found::NotFound,
+    notifications::{NotificationPage, NotificationsPage},
     signup::SignupPage,
+    test_payments::TestPaymentsPage,
+    transactions::{TransactionPage, TransactionsPage},
 };
 use crate::types::SessionInfo;
 
@@ -95,16 +98,19 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/apps/:appid/edit") view=EditAppPage ssr=SsrMode::Async />
                     <Route path=path!("/apps/:appid/delete") view=DeleteAppPage ssr=SsrMode::Async />
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/transactions") view=TransactionsPage ssr=SsrMode::Async />
                     <Route
-                        path=path!("/transactions")
-                        view=|| view! { <ComingPage title="Transactions" /> }
+                        path=path!("/transactions/:transaction_id")
+                        view=TransactionPage
                         ssr=SsrMode::Async
                     />
+                    <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async />
                     <Route
-                        path=path!("/notifications")
-                        view=|| view! { <ComingPage title="Notifications" /> }
+                        path=path!("/notifications/:notify_id")
+                        view=NotificationPage
                         ssr=SsrMode::Async
                     />
+                    <Route path=path!("/test-payments") view=TestPaymentsPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/tools")
                         view=|| view! { <ComingPage title="Tools" /> }

@@ -144,6 +144,100 @@ pub struct AppDetail {
     pub demo_receipts: Vec<DemoReceipt>,
 }
 
+/// One row of `/transactions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionRow {
+    pub id: i64,
+    pub transaction_id: String,
+    pub out_trade_no: String,
+    pub appid: String,
+    pub body: String,
+    /// Fen.
+    pub total_fee: i64,
+    pub trade_state: i16,
+    pub created_at: i64,
+    pub time_end: Option<i64>,
+}
+
+/// A page of transactions, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionPage {
+    pub rows: Vec<TransactionRow>,
+    /// The `before` cursor of the next (older) page, if there is one.
+    pub next_before: Option<i64>,
+}
+
+/// One notification with its attempts, as the console shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationView {
+    pub notify_id: String,
+    pub transaction_id: String,
+    pub out_trade_no: String,
+    pub appid: String,
+    pub url: String,
+    pub method: String,
+    /// pending, delivered or failed.
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: Option<i64>,
+    pub scenario: String,
+    pub created_at: i64,
+    pub delivered_at: Option<i64>,
+    /// Newest last; empty in lists.
+    pub attempt_log: Vec<AttemptDetail>,
+    /// The server's time when this was read, so "next attempt in" renders the
+    /// same on the server and after hydration.
+    pub now: i64,
+}
+
+/// One attempt: what was sent and what came back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptDetail {
+    pub attempt_no: i32,
+    pub manual: bool,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub method: String,
+    pub url: String,
+    pub request: String,
+    pub response_status: Option<i32>,
+    pub response_body: String,
+    pub outcome: String,
+    pub error: String,
+    pub hint: String,
+}
+
+/// A page of notifications, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationPage {
+    pub rows: Vec<NotificationView>,
+    pub next_before: Option<i64>,
+    /// The server's time when this was read.
+    pub now: i64,
+}
+
+/// Everything about one transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionDetail {
+    pub row: TransactionRow,
+    pub app_name: String,
+    pub fee_type: String,
+    pub attach: String,
+    pub bank_type: String,
+    pub notify_url: String,
+    pub return_url: String,
+    pub spbill_create_ip: String,
+    pub input_charset: String,
+    pub buyer_id: String,
+    pub pay_info: String,
+    pub scenario: String,
+    pub expires_at: i64,
+    pub updated_at: i64,
+    pub notifications: Vec<NotificationView>,
+    /// `curl` for an order query of this transaction, signed with the app's key.
+    pub curl: String,
+}
+
 /// What a portal test payment created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TestPayment {

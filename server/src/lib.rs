@@ -32,7 +32,7 @@ use app::{App, shell};
 
 pub use crate::config::Config;
 pub use crate::error::{Error, Result};
-use crate::portal::{apps, auth, guard};
+use crate::portal::{apps, auth, console, guard};
 use crate::session_store::DbSessionStore;
 
 /// Request bodies above this size are refused with 413 (SPEC §6).
@@ -161,6 +161,9 @@ pub fn router(state: AppState, store: DbSessionStore, config: &Config) -> Router
         .route("/apps/{appid}/rotate", post(apps::rotate))
         .route("/apps/{appid}/end-grace", post(apps::end_grace))
         .route("/apps/{appid}/share-login", post(apps::share_login))
+        .route("/test-payments", post(console::test_payment))
+        .route("/notifications/{notify_id}/resend", post(console::resend))
+        .route("/notifications/{notify_id}/restart", post(console::restart))
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(guard::redirect_pages))

@@ -1,4 +1,5 @@
 //! Server functions, one module per feature.
 
 pub mod apps;
+pub mod console;
 pub mod notifications;

@@ -4,10 +4,11 @@ use leptos::prelude::*;
 
 use crate::types::SessionInfo;
 
-const NAV: [(&str, &str); 5] = [
+const NAV: [(&str, &str); 6] = [
     ("/apps", "Apps"),
     ("/transactions", "Transactions"),
     ("/notifications", "Notifications"),
+    ("/test-payments", "Test payments"),
     ("/tools", "Tools"),
     ("/docs", "Docs"),
 ];

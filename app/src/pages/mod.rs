@@ -7,7 +7,10 @@ pub mod audit;
 pub mod coming;
 pub mod login;
 pub mod not_found;
+pub mod notifications;
 pub mod signup;
+pub mod test_payments;
+pub mod transactions;
 
 use leptos::prelude::*;
 

@@ -4,6 +4,7 @@ pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod clock;
+pub mod console;
 pub mod db;
 pub mod gateway;
 pub mod keys;

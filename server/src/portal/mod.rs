@@ -3,6 +3,7 @@
 
 pub mod apps;
 pub mod auth;
+pub mod console;
 pub mod guard;
 
 use std::net::SocketAddr;

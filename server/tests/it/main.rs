@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod apps;
 mod cli;
+mod console;
 mod dispatch;
 mod gateway;
 mod isolation;

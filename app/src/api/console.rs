@@ -1,0 +1,74 @@
+//! The sandbox console's reads: transactions and notifications, ISV-scoped.
+//! Another ISV's transaction or notify_id answers 404, like one that does not exist.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::types::{NotificationPage, NotificationView, TransactionDetail, TransactionPage};
+
+#[cfg(feature = "ssr")]
+fn console_error(err: crate::ssr::console::ConsoleError) -> AppError {
+    use crate::ssr::console::ConsoleError;
+    match err {
+        ConsoleError::Invalid(message) => AppError::Invalid(message),
+        ConsoleError::NotFound => AppError::not_found(),
+        ConsoleError::Db(err) => AppError::internal(err),
+    }
+}
+
+/// One page of transactions, newest first. Empty filters mean "any"; `q` is an
+/// exact out_trade_no or transaction_id; `from`/`to` are `YYYY-MM-DD` (UTC+8).
+#[server(endpoint = "list_transactions")]
+pub async fn list_transactions(
+    appid: String,
+    state: String,
+    from: String,
+    to: String,
+    q: String,
+    before: Option<i64>,
+) -> Result<TransactionPage, AppError> {
+    use crate::ssr::console::{TransactionFilter, transactions};
+    use crate::ssr::session::request_context;
+    let (app_state, _, user) = request_context()?;
+    let filter = TransactionFilter {
+        appid,
+        state,
+        from,
+        to,
+        q,
+        before,
+    };
+    transactions(&app_state.db, user.isv_id, &filter)
+        .await
+        .map_err(console_error)
+}
+
+/// One transaction with its notifications and their attempts.
+#[server(endpoint = "get_transaction")]
+pub async fn get_transaction(transaction_id: String) -> Result<TransactionDetail, AppError> {
+    use crate::ssr::session::request_context;
+    let (state, _, user) = request_context()?;
+    crate::ssr::console::transaction(&state, user.isv_id, &transaction_id)
+        .await
+        .map_err(console_error)
+}
+
+/// One page of notifications, newest first; `status` is empty, pending, delivered or failed.
+#[server(endpoint = "list_notifications")]
+pub async fn list_notifications(status: String, before: Option<i64>) -> Result<NotificationPage, AppError> {
+    use crate::ssr::session::request_context;
+    let (state, _, user) = request_context()?;
+    crate::ssr::console::notifications(&state.db, user.isv_id, &status, before, state.clock.now_ms())
+        .await
+        .map_err(console_error)
+}
+
+/// One notification with its attempts.
+#[server(endpoint = "get_notification")]
+pub async fn get_notification(notify_id: String) -> Result<NotificationView, AppError> {
+    use crate::ssr::session::request_context;
+    let (state, _, user) = request_context()?;
+    crate::ssr::console::notification(&state.db, user.isv_id, &notify_id, state.clock.now_ms())
+        .await
+        .map_err(console_error)
+}

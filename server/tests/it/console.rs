@@ -1,0 +1,292 @@
+//! The sandbox console: test payments through the form, transactions and
+//! notifications pages and server functions, keyset pages, and isolation.
+
+use reqwest::StatusCode;
+
+use crate::gateway::{Merchant, Receiver};
+use crate::helpers::{Backend, TestDb, db_tests, see_other};
+
+/// Posts the test payment form (no JavaScript) and returns the transaction page it leads to.
+async fn pay_by_form(merchant: &Merchant, body: &str, scenario: &str, notify_url: &str) -> String {
+    let response = merchant
+        .app
+        .post_form(
+            "/test-payments",
+            &[
+                ("appid", merchant.appid.as_str()),
+                ("amount", "2.50"),
+                ("body", body),
+                ("scenario", scenario),
+                ("notify_url", notify_url),
+                ("mode", "direct"),
+            ],
+        )
+        .await;
+    let location = see_other(&response);
+    assert!(location.starts_with("/transactions/"), "{location}");
+    location
+}
+
+async fn json(merchant: &Merchant, function: &str, form: &[(&str, &str)]) -> (StatusCode, serde_json::Value) {
+    let response = merchant.app.post_form(&format!("/api/{function}"), form).await;
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+fn list_form<'a>(q: &'a str, state: &'a str, before: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
+    let mut form = vec![
+        ("appid", ""),
+        ("state", state),
+        ("from", ""),
+        ("to", ""),
+        ("q", q),
+    ];
+    if let Some(before) = before {
+        form.push(("before", before));
+    }
+    form
+}
+
+db_tests!(
+    a_test_payment_shows_up_in_transactions_and_notifications,
+    the_test_payment_form_explains_bad_input_and_keeps_it,
+    transaction_pages_are_stable_while_rows_are_added,
+    another_isv_sees_none_of_it,
+);
+
+async fn a_test_payment_shows_up_in_transactions_and_notifications(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "console@example.com").await;
+    let receiver = Receiver::start("success").await;
+    let location = pay_by_form(&merchant, "<b>Tea</b> & cake", "normal", &receiver.url).await;
+    let transaction_id = location.trim_start_matches("/transactions/").to_owned();
+    receiver.wait_for(1).await;
+
+    let page = merchant.app.get_html(&location).await;
+    assert!(page.contains("Test payment made"), "the flash says what happened");
+    assert!(
+        page.contains("&lt;b&gt;Tea&lt;/b&gt; &amp; cake"),
+        "escaped body: {page}"
+    );
+    assert!(!page.contains("<b>Tea</b>"));
+    assert!(page.contains("¥2.50"));
+    assert!(page.contains("normalorderquery.xml?"), "copy as cURL");
+    assert!(page.contains("Order paid"), "timeline");
+
+    // The signed cURL really answers: run its URL.
+    let (status, detail) = json(
+        &merchant,
+        "get_transaction",
+        &[("transaction_id", &transaction_id)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let curl = detail["curl"].as_str().unwrap();
+    let url = curl.trim_start_matches("curl '").trim_end_matches('\'');
+    let xml = merchant.get(url).await.text().await.unwrap();
+    assert!(xml.contains("<retcode>0</retcode>"), "{xml}");
+
+    // The list, with filters.
+    let list = merchant.app.get_html("/transactions").await;
+    assert!(list.contains(&transaction_id));
+    let (_, by_id) = json(
+        &merchant,
+        "list_transactions",
+        &list_form(&transaction_id, "", None),
+    )
+    .await;
+    assert_eq!(by_id["rows"].as_array().unwrap().len(), 1);
+    let (_, failed_only) = json(&merchant, "list_transactions", &list_form("", "2", None)).await;
+    assert!(failed_only["rows"].as_array().unwrap().is_empty());
+    let (status, bad) = json(&merchant, "list_transactions", &list_form("", "9", None)).await;
+    assert_ne!(status, StatusCode::OK);
+    assert!(bad.to_string().contains("state must be"), "{bad}");
+    let filtered = merchant
+        .app
+        .get_html(&format!(
+            "/transactions?state=0&q={}",
+            detail["row"]["out_trade_no"].as_str().unwrap()
+        ))
+        .await;
+    assert!(filtered.contains(&transaction_id));
+
+    // Notifications: list and detail with the attempt, then the manual actions.
+    let (_, notifications) = json(&merchant, "list_notifications", &[("status", "delivered")]).await;
+    let notify_id = notifications["rows"][0]["notify_id"].as_str().unwrap().to_owned();
+    let list = merchant.app.get_html("/notifications").await;
+    assert!(list.contains(&notify_id));
+    let detail_path = format!("/notifications/{notify_id}");
+    let detail = merchant.app.get_html(&detail_path).await;
+    assert!(
+        detail.contains("delivered") && detail.contains("Resend now") && detail.contains("Restart schedule")
+    );
+    assert!(detail.contains("success"), "the response body is shown");
+    let resent = merchant
+        .app
+        .post_form(&format!("{detail_path}/resend"), &[])
+        .await;
+    assert_eq!(see_other(&resent), detail_path);
+    let page = merchant.app.get_html(&detail_path).await;
+    assert!(page.contains("Resent: delivered."), "{page}");
+    assert!(page.contains("(manual)"));
+    let restarted = merchant
+        .app
+        .post_form(&format!("{detail_path}/restart"), &[])
+        .await;
+    assert_eq!(see_other(&restarted), detail_path);
+    receiver.wait_for(3).await;
+}
+
+async fn the_test_payment_form_explains_bad_input_and_keeps_it(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "form@example.com").await;
+    assert!(
+        merchant
+            .app
+            .get_html("/test-payments")
+            .await
+            .contains("Make test payment")
+    );
+    let cases = [
+        ("amount", "12.345", "Green tea", "normal", "amount in yuan"),
+        ("amount", "0", "Green tea", "normal", "amount in yuan"),
+        ("scenario", "1", "Green tea", "surprise", "scenario must be"),
+        ("body", "1", "", "normal", "body must be"),
+    ];
+    for (field, amount, body, scenario, message) in cases {
+        let response = merchant
+            .app
+            .post_form(
+                "/test-payments",
+                &[
+                    ("appid", merchant.appid.as_str()),
+                    ("amount", amount),
+                    ("body", body),
+                    ("scenario", scenario),
+                    ("mode", "direct"),
+                ],
+            )
+            .await;
+        assert_eq!(see_other(&response), "/test-payments", "{field}");
+        let page = merchant.app.get_html("/test-payments").await;
+        assert!(page.contains(message), "{field}: {page}");
+        assert!(
+            page.contains(&format!("value=\"{amount}\"")),
+            "keeps what was typed"
+        );
+    }
+    // The cashier mode sends the browser to a signed pay URL for the app.
+    let response = merchant
+        .app
+        .post_form(
+            "/test-payments",
+            &[
+                ("appid", merchant.appid.as_str()),
+                ("amount", "1.00"),
+                ("body", "Via the cashier"),
+                ("scenario", "normal"),
+                ("mode", "cashier"),
+            ],
+        )
+        .await;
+    let location = see_other(&response);
+    assert!(location.contains("/gateway/pay.htm?"), "{location}");
+    let cashier = merchant.get(&location).await.text().await.unwrap();
+    assert!(
+        cashier.contains("Sandbox cashier") && cashier.contains("¥1.00"),
+        "{cashier}"
+    );
+}
+
+async fn transaction_pages_are_stable_while_rows_are_added(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "pages@example.com").await;
+    let target = "http://127.0.0.1:9/notify";
+    for _ in 0..52 {
+        pay_by_form(&merchant, "item", "normal", target).await;
+    }
+    let (_, first) = json(&merchant, "list_transactions", &list_form("", "", None)).await;
+    let rows = first["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 50);
+    let before = first["next_before"].as_i64().expect("a next page").to_string();
+    // New rows arrive while the user reads page 1; page 2 is still the two oldest.
+    pay_by_form(&merchant, "newer", "normal", target).await;
+    let (_, second) = json(&merchant, "list_transactions", &list_form("", "", Some(&before))).await;
+    let second = second["rows"].as_array().unwrap();
+    assert_eq!(second.len(), 2);
+    let seen: Vec<&str> = rows
+        .iter()
+        .map(|r| r["transaction_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        second
+            .iter()
+            .all(|r| !seen.contains(&r["transaction_id"].as_str().unwrap()))
+    );
+    let html = merchant.app.get_html("/transactions").await;
+    assert!(html.contains("Older transactions"));
+}
+
+async fn another_isv_sees_none_of_it(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let a = Merchant::new(&db, "owner@example.com").await;
+    let receiver = Receiver::start("success").await;
+    let location = pay_by_form(&a, "secret tea", "normal", &receiver.url).await;
+    let transaction_id = location.trim_start_matches("/transactions/").to_owned();
+    receiver.wait_for(1).await;
+    let (_, notifications) = json(&a, "list_notifications", &[("status", "")]).await;
+    let notify_id = notifications["rows"][0]["notify_id"].as_str().unwrap().to_owned();
+    let (_, detail) = json(&a, "get_transaction", &[("transaction_id", &transaction_id)]).await;
+    let out_trade_no = detail["row"]["out_trade_no"].as_str().unwrap().to_owned();
+
+    let b = Merchant::new(&db, "stranger@example.com").await;
+    for path in [location.clone(), format!("/notifications/{notify_id}")] {
+        let response = b.app.get(&path).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(!response.text().await.unwrap().contains("secret tea"));
+    }
+    for (function, form) in [
+        (
+            "get_transaction",
+            vec![("transaction_id", transaction_id.as_str())],
+        ),
+        ("get_notification", vec![("notify_id", notify_id.as_str())]),
+        ("resend_notification", vec![("notify_id", notify_id.as_str())]),
+        ("restart_notification", vec![("notify_id", notify_id.as_str())]),
+    ] {
+        let (status, _) = json(&b, function, &form).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{function}");
+    }
+    for q in [transaction_id.as_str(), out_trade_no.as_str(), ""] {
+        let (status, page) = json(&b, "list_transactions", &list_form(q, "", None)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page["rows"].as_array().unwrap().is_empty(), "q={q}: {page}");
+    }
+    let (_, theirs) = json(&b, "list_notifications", &[("status", "")]).await;
+    assert!(theirs["rows"].as_array().unwrap().is_empty());
+    for action in ["resend", "restart"] {
+        let response = b
+            .app
+            .post_form(&format!("/notifications/{notify_id}/{action}"), &[])
+            .await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{action}");
+    }
+    let response = b
+        .app
+        .post_form(
+            "/test-payments",
+            &[
+                ("appid", a.appid.as_str()),
+                ("amount", "1"),
+                ("body", "x"),
+                ("mode", "direct"),
+            ],
+        )
+        .await;
+    assert_eq!(see_other(&response), "/test-payments");
+    assert_eq!(receiver.count(), 1, "nothing more was sent for A");
+}
