@@ -174,6 +174,8 @@ async fn each_kind_of_failure_gets_its_hint(backend: Backend) {
     let redirect = Receiver::start_with(Behaviour::Redirect).await;
     let hang = Receiver::start_with(Behaviour::Hang).await;
     let ok = Receiver::start(" success\n").await;
+    let big: &'static str = Box::leak("x".repeat(10_000).into_boxed_str());
+    let large = Receiver::start(big).await;
     let refused = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -190,6 +192,7 @@ async fn each_kind_of_failure_gets_its_hint(backend: Backend) {
         (refused, "connection refused"),
         ("http://no-such-host.invalid/notify".into(), "did not resolve"),
         (tls, "TLS"),
+        (large.url.clone(), "was not success"),
         (ok.url.clone(), ""),
     ];
     let mut ids = Vec::new();
@@ -222,6 +225,22 @@ async fn each_kind_of_failure_gets_its_hint(backend: Backend) {
             assert!(got.contains(hint), "{url}: expected {hint:?} in {got:?}");
         }
     }
+    // At most 4 KiB of a body is kept; every request names the platform.
+    let kept = rows(
+        &conn,
+        &format!(
+            "SELECT a.response_body FROM notification_attempts a JOIN notifications n \
+             ON n.id = a.notification_id WHERE n.notify_id = '{}'",
+            ids[ids.len() - 2]
+        ),
+    )
+    .await;
+    assert_eq!(
+        kept[0].try_get::<String>("", "response_body").unwrap().len(),
+        4096
+    );
+    let agent = ok.agents.lock().unwrap()[0].clone();
+    assert!(agent.starts_with("OpenPlatformSandbox-Notify/"), "{agent}");
     // The attempt log keeps the request, the status and the body.
     let logged = rows(
         &conn,

@@ -34,6 +34,8 @@ pub struct Receiver {
     pub url: String,
     pub got: Arc<Mutex<Vec<(String, String)>>>,
     behaviour: Arc<Mutex<Behaviour>>,
+    /// The User-Agent of each request.
+    pub agents: Arc<Mutex<Vec<String>>>,
 }
 
 impl Receiver {
@@ -45,13 +47,24 @@ impl Receiver {
         use axum::extract::{RawQuery, State};
         use axum::http::{Method, StatusCode as Status};
         use axum::response::{IntoResponse, Response};
-        type Shared = (Arc<Mutex<Vec<(String, String)>>>, Arc<Mutex<Behaviour>>);
+        type Shared = (
+            Arc<Mutex<Vec<(String, String)>>>,
+            Arc<Mutex<Behaviour>>,
+            Arc<Mutex<Vec<String>>>,
+        );
         async fn receive(
-            State((got, behaviour)): State<Shared>,
+            State((got, behaviour, agents)): State<Shared>,
             method: Method,
+            headers: axum::http::HeaderMap,
             RawQuery(query): RawQuery,
             body: String,
         ) -> Response {
+            let agent = headers
+                .get("user-agent")
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            agents.lock().unwrap().push(agent);
             let params = if method == Method::POST {
                 body
             } else {
@@ -72,10 +85,11 @@ impl Receiver {
             }
         }
         let got: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let agents: Arc<Mutex<Vec<String>>> = Arc::default();
         let behaviour = Arc::new(Mutex::new(behaviour));
         let router = axum::Router::new()
             .route("/notify", axum::routing::any(receive))
-            .with_state((got.clone(), behaviour.clone()));
+            .with_state((got.clone(), behaviour.clone(), agents.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, router).await });
@@ -83,6 +97,7 @@ impl Receiver {
             url: format!("http://{addr}/notify"),
             got,
             behaviour,
+            agents,
         }
     }
 

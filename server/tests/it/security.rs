@@ -66,9 +66,15 @@ async fn logged_in_visitors_skip_login_and_signup(backend: Backend) {
     assert_eq!(see_other(&app.get("/login").await), "/apps");
     assert_eq!(see_other(&app.get("/signup").await), "/apps");
     assert_eq!(see_other(&app.get("/").await), "/apps");
-    for path in ["/transactions", "/notifications", "/tools", "/docs"] {
+    for (path, text) in [
+        ("/transactions", "No transactions match"),
+        ("/notifications", "Every server-to-server notification"),
+        ("/test-payments", "You need an app first"),
+        ("/tools", "This part of the console is coming."),
+        ("/docs", "This part of the console is coming."),
+    ] {
         let html = app.get_html(path).await;
-        assert!(html.contains("This part of the console is coming."), "{path}");
+        assert!(html.contains(text), "{path}: {html}");
     }
 }
 
