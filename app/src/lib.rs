@@ -32,6 +32,7 @@ use crate::pages::{
     login::LoginPage,
     not_found::NotFound,
     notifications::{NotificationPage, NotificationsPage},
+    signature::{SignaturePage, ToolsPage},
     signup::SignupPage,
     test_payments::TestPaymentsPage,
     transactions::{TransactionPage, TransactionsPage},
@@ -111,11 +112,8 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/test-payments") view=TestPaymentsPage ssr=SsrMode::Async />
-                    <Route
-                        path=path!("/tools")
-                        view=|| view! { <ComingPage title="Tools" /> }
-                        ssr=SsrMode::Async
-                    />
+                    <Route path=path!("/tools") view=ToolsPage ssr=SsrMode::Async />
+                    <Route path=path!("/tools/signature") view=SignaturePage ssr=SsrMode::Async />
                     <Route
                         path=path!("/docs")
                         view=|| view! { <ComingPage title="Docs" /> }

@@ -238,6 +238,24 @@ pub struct TransactionDetail {
     pub curl: String,
 }
 
+/// What the signature debugger found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureCheck {
+    pub appid: String,
+    /// valid, mismatch, unsigned, expired key, empty, unreadable, no key.
+    pub verdict: String,
+    /// The string that is hashed, with the key shown as `<app key>`.
+    pub canonical: String,
+    /// The signature the platform computes.
+    pub expected: String,
+    /// The `sign` given.
+    pub provided: String,
+    pub charset: String,
+    pub key_slot: i16,
+    /// What probably went wrong, or remarks.
+    pub hints: Vec<String>,
+}
+
 /// What a portal test payment created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TestPayment {

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::types::{NotificationPage, NotificationView, TransactionDetail, TransactionPage};
+use crate::types::{NotificationPage, NotificationView, SignatureCheck, TransactionDetail, TransactionPage};
 
 #[cfg(feature = "ssr")]
 fn console_error(err: crate::ssr::console::ConsoleError) -> AppError {
@@ -71,4 +71,15 @@ pub async fn get_notification(notify_id: String) -> Result<NotificationView, App
     crate::ssr::console::notification(&state.db, user.isv_id, &notify_id, state.clock.now_ms())
         .await
         .map_err(console_error)
+}
+
+/// The signature debugger: pasted parameters (a URL, a query string or a form
+/// body) checked against one of the ISV's apps.
+#[server(endpoint = "check_signature")]
+pub async fn check_signature(appid: String, input: String) -> Result<SignatureCheck, AppError> {
+    use crate::ssr::session::request_context;
+    let (state, _, user) = request_context()?;
+    crate::ssr::signature::check(&state, user.isv_id, &appid, &input)
+        .await
+        .map_err(AppError::from_apps)
 }

@@ -8,6 +8,7 @@ pub mod coming;
 pub mod login;
 pub mod not_found;
 pub mod notifications;
+pub mod signature;
 pub mod signup;
 pub mod test_payments;
 pub mod transactions;

@@ -474,6 +474,17 @@ pub fn verifying_keys(
     Ok(keys)
 }
 
+/// Both slots' keys, whether or not they still verify (for the signature debugger's hints).
+pub fn all_keys(master: &MasterKey, model: &app::Model) -> Result<Vec<(i16, AppKey)>, AppsError> {
+    let mut keys = Vec::new();
+    for slot in [1, 2] {
+        if let Some(sealed) = slot_key(model, slot) {
+            keys.push((slot, AppKey::open(master, sealed, &model.appid, slot)?));
+        }
+    }
+    Ok(keys)
+}
+
 /// Ends the previous key's grace period now. Records `key.grace_ended`.
 pub async fn end_grace(db: &DatabaseConnection, actor: Actor<'_>, appid: &str) -> Result<(), AppsError> {
     let model = find(db, actor.user.isv_id, appid).await?;

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod limiter;
 pub mod notify;
 pub mod session;
+pub mod signature;
 pub mod state;
 
 /// The current time as unix milliseconds, the unit every stored time uses.

@@ -56,6 +56,7 @@ db_tests!(
     the_test_payment_form_explains_bad_input_and_keeps_it,
     transaction_pages_are_stable_while_rows_are_added,
     another_isv_sees_none_of_it,
+    the_signature_debugger_explains_common_mistakes,
 );
 
 async fn a_test_payment_shows_up_in_transactions_and_notifications(backend: Backend) {
@@ -289,4 +290,123 @@ async fn another_isv_sees_none_of_it(backend: Backend) {
         .await;
     assert_eq!(see_other(&response), "/test-payments");
     assert_eq!(receiver.count(), 1, "nothing more was sent for A");
+}
+
+/// Uppercase MD5 of a hand-built canonical string (to build a signer's mistakes).
+fn md5(text: &str, charset: sdk::sign::Charset) -> String {
+    sdk::sign::md5_upper_hex(text, charset).unwrap()
+}
+
+async fn check(merchant: &Merchant, input: &str) -> serde_json::Value {
+    let (status, result) = json(
+        merchant,
+        "check_signature",
+        &[("appid", merchant.appid.as_str()), ("input", input)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    result
+}
+
+fn hints(result: &serde_json::Value) -> String {
+    result["hints"].to_string()
+}
+
+async fn the_signature_debugger_explains_common_mistakes(backend: Backend) {
+    use sdk::sign::Charset;
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "debug@example.com").await;
+    let key = merchant.key.clone();
+    let appid = merchant.appid.clone();
+    let url = merchant
+        .pay("dbg-1", "http://127.0.0.1:9/notify")
+        .url(&merchant.base)
+        .unwrap();
+
+    let valid = check(&merchant, &url).await;
+    assert_eq!(valid["verdict"], "valid", "{valid}");
+    assert!(valid["canonical"].as_str().unwrap().ends_with("&key=<app key>"));
+    assert!(!valid.to_string().contains(&key), "the key is never shown");
+    let sign = valid["expected"].as_str().unwrap().to_owned();
+    let lower = check(&merchant, &url.replace(&sign, &sign.to_lowercase())).await;
+    assert_eq!(lower["verdict"], "valid");
+    assert!(hints(&lower).contains("Lowercase hex is fine"));
+
+    // URL-encoded values signed.
+    let encoded = format!("appid={appid}&body=green%20tea&total_fee=1");
+    let wrong = md5(
+        &format!("appid={appid}&body=green%20tea&total_fee=1&key={key}"),
+        Charset::Utf8,
+    );
+    let result = check(&merchant, &format!("{encoded}&sign={wrong}")).await;
+    assert_eq!(result["verdict"], "mismatch");
+    assert!(hints(&result).contains("URL-encoded"), "{result}");
+
+    // Empty values kept.
+    let wrong = md5(
+        &format!("appid={appid}&attach=&total_fee=1&key={key}"),
+        Charset::Utf8,
+    );
+    let result = check(
+        &merchant,
+        &format!("appid={appid}&attach=&total_fee=1&sign={wrong}"),
+    )
+    .await;
+    assert!(hints(&result).contains("empty values"), "{result}");
+
+    // `sign` included in the signed string.
+    let wrong = md5(
+        &format!("appid={appid}&sign=MD5&total_fee=1&key={key}"),
+        Charset::Utf8,
+    );
+    let result = check(&merchant, &format!("appid={appid}&total_fee=1&sign={wrong}")).await;
+    assert!(hints(&result).contains("included sign itself"), "{result}");
+
+    // Hashed as UTF-8 while input_charset says GBK.
+    let wrong = md5(
+        &format!("appid={appid}&body=测试&input_charset=GBK&key={key}"),
+        Charset::Utf8,
+    );
+    let result = check(
+        &merchant,
+        &format!("appid={appid}&body=%B2%E2%CA%D4&input_charset=GBK&sign={wrong}"),
+    )
+    .await;
+    assert!(hints(&result).contains("as UTF-8 bytes"), "{result}");
+
+    // The wrong key slot after a rotation.
+    see_other(
+        &merchant
+            .app
+            .post_form(&format!("/apps/{appid}/rotate"), &[])
+            .await,
+    );
+    let old = md5(
+        &format!("appid={appid}&sign_key_index=2&total_fee=1&key={key}"),
+        Charset::Utf8,
+    );
+    let result = check(
+        &merchant,
+        &format!("appid={appid}&sign_key_index=2&total_fee=1&sign={old}"),
+    )
+    .await;
+    assert_eq!(result["verdict"], "mismatch");
+    assert!(hints(&result).contains("slot 1"), "{result}");
+
+    // The page works as a plain GET form, and another ISV's app is not found.
+    let page = merchant
+        .app
+        .get_html(&format!(
+            "/tools/signature?appid={appid}&input=appid%3D{appid}%26total_fee%3D1"
+        ))
+        .await;
+    assert!(page.contains("Verdict") && page.contains("unsigned"), "{page}");
+    let other = Merchant::new(&db, "debug-other@example.com").await;
+    let (status, _) = json(
+        &other,
+        "check_signature",
+        &[("appid", appid.as_str()), ("input", "a=1")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
