@@ -2,7 +2,7 @@
 //! works without JavaScript.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::use_location;
 
 use crate::api::apps::list_apps;
 use crate::api::console::check_signature;
@@ -24,15 +24,56 @@ pub fn ToolsPage() -> impl IntoView {
     }
 }
 
+/// One parameter of a raw query string, form-decoded once (`+` is a space).
+///
+/// The router's query map decodes percent escapes a second time, which would
+/// turn a pasted `green%20tea` into `green tea`: exactly the difference this
+/// tool must see. So the raw query string is read and decoded here.
+fn raw_query_param(search: &str, name: &str) -> String {
+    let search = search.trim_start_matches('?');
+    let Some(value) = search.split('&').find_map(|pair| {
+        pair.split_once('=')
+            .filter(|(key, _)| *key == name)
+            .map(|(_, value)| value)
+    }) else {
+        return String::new();
+    };
+    let hex = |byte: u8| char::from(byte).to_digit(16).map(|d| d as u8);
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&hi), Some(&lo)) => hex(hi).zip(hex(lo)).map(|(hi, lo)| hi << 4 | lo),
+            _ => None,
+        };
+        match (escaped, bytes[i]) {
+            (Some(byte), _) => {
+                out.push(byte);
+                i += 3;
+            }
+            (None, b'+') => {
+                out.push(b' ');
+                i += 1;
+            }
+            (None, byte) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// `/tools/signature?appid=…&input=…`.
 #[component]
 pub fn SignaturePage() -> impl IntoView {
-    let query = use_query_map();
+    let location = use_location();
     let form = move || {
-        let query = query.read();
+        let search = location.search.get();
         (
-            query.get("appid").unwrap_or_default(),
-            query.get("input").unwrap_or_default(),
+            raw_query_param(&search, "appid"),
+            raw_query_param(&search, "input"),
         )
     };
     let data = Resource::new_blocking(form, |(appid, input)| async move {
@@ -130,5 +171,19 @@ fn result_view(check: Result<SignatureCheck, crate::error::AppError>) -> impl In
             }
             .into_any()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::raw_query_param;
+
+    #[test]
+    fn raw_query_params_are_decoded_once() {
+        let search = "?appid=123&input=body%3Dgreen%2520tea%26x%3D1+2&bad=%zz%4";
+        assert_eq!(raw_query_param(search, "appid"), "123");
+        assert_eq!(raw_query_param(search, "input"), "body=green%20tea&x=1 2");
+        assert_eq!(raw_query_param(search, "bad"), "%zz%4");
+        assert_eq!(raw_query_param(search, "missing"), "");
     }
 }

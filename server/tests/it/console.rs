@@ -341,6 +341,14 @@ async fn the_signature_debugger_explains_common_mistakes(backend: Backend) {
     let result = check(&merchant, &format!("{encoded}&sign={wrong}")).await;
     assert_eq!(result["verdict"], "mismatch");
     assert!(hints(&result).contains("URL-encoded"), "{result}");
+    // The same through the page's GET form, as a browser encodes it.
+    let input: String =
+        url::form_urlencoded::byte_serialize(format!("{encoded}&sign={wrong}").as_bytes()).collect();
+    let page = merchant
+        .app
+        .get_html(&format!("/tools/signature?appid={appid}&input={input}"))
+        .await;
+    assert!(page.contains("URL-encoded"), "{page}");
 
     // Empty values kept.
     let wrong = md5(
