@@ -70,7 +70,8 @@ async fn logged_in_visitors_skip_login_and_signup(backend: Backend) {
         ("/transactions", "No transactions match"),
         ("/notifications", "Every server-to-server notification"),
         ("/test-payments", "You need an app first"),
-        ("/tools", "This part of the console is coming."),
+        ("/tools", "Signature debugger"),
+        ("/tools/signature", "Paste a pay URL"),
         ("/docs", "This part of the console is coming."),
     ] {
         let html = app.get_html(path).await;
