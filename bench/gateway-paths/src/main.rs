@@ -1,10 +1,10 @@
 //! Writes the signed request paths of the gateway benchmark, one per line, for wrk.
 //!
-//! `gateway-paths <out_dir> <appid> <key> <orders> <created_at_ms> <pay_prefix> <count>`
+//! `gateway-paths <out_dir> <appid> <key> <orders> <id_offset> <created_at_ms> <pay_prefix> <count>`
 //!
 //! The database holds orders 1..=<orders> seeded by `bench/gateway.sh`: order `n` has
-//! id `n`, out_trade_no `S` + n (10 digits), was created at `created_at_ms`, and has one
-//! notification whose notify_id is `N` + n (39 digits). This writes, signed with the
+//! id `id_offset + n`, out_trade_no `S` + n (10 digits), was created at `created_at_ms`,
+//! and has one notification whose notify_id is `N` + n (39 digits). This writes, signed with the
 //! app's key through the SDK:
 //!
 //! - `order_query.txt`: `<count>` order queries of random orders, alternately by
@@ -68,13 +68,29 @@ fn path_of(path: &str, query: sdk::Result<String>) -> String {
 }
 
 fn run(args: &[String]) -> Result<(), String> {
-    let [out_dir, appid, key, orders, created_at, pay_prefix, count] = args else {
+    let [
+        out_dir,
+        appid,
+        key,
+        orders,
+        id_offset,
+        created_at,
+        pay_prefix,
+        count,
+    ] = args
+    else {
         return Err(
-            "usage: gateway-paths <out_dir> <appid> <key> <orders> <created_at_ms> <pay_prefix> <count>".into(),
+            "usage: gateway-paths <out_dir> <appid> <key> <orders> <id_offset> <created_at_ms> \
+<pay_prefix> <count>"
+                .into(),
         );
     };
-    let number = |name: &str, text: &str| text.parse::<u64>().map_err(|err| format!("{name} {text:?}: {err}"));
+    let number = |name: &str, text: &str| {
+        text.parse::<u64>()
+            .map_err(|err| format!("{name} {text:?}: {err}"))
+    };
     let orders = number("orders", orders)?;
+    let id_offset = number("id_offset", id_offset)?;
     let count = number("count", count)?;
     let created_at = i64::try_from(number("created_at_ms", created_at)?).map_err(|err| err.to_string())?;
     let date = protocol_date(created_at);
@@ -86,7 +102,8 @@ fn run(args: &[String]) -> Result<(), String> {
         let request = if i % 2 == 0 {
             OrderQueryRequest::new(appid, key).out_trade_no(format!("S{n:010}"))
         } else {
-            OrderQueryRequest::new(appid, key).transaction_id(format!("{appid}{date}{n:010}"))
+            let serial = id_offset + n;
+            OrderQueryRequest::new(appid, key).transaction_id(format!("{appid}{date}{serial:010}"))
         };
         path_of(OrderQueryRequest::PATH, request.to_query())
     })
