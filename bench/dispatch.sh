@@ -97,11 +97,14 @@ else
   sql() { psql -X -q -At -F '|' -v ON_ERROR_STOP=1 "$database_url" -c "$@"; }
 fi
 
-server_pid= receiver_pid= sampler_pid= perf_pid=
-stop_pid() { [ -n "$1" ] && { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }; }
+server_pid= receiver_pid= sampler_pid= perf_pid= noise_pid=
+stop_pid() {
+  if [ -n "$1" ]; then kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; fi
+}
 cleanup() {
-  [ -n "$perf_pid" ] && { kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" 2>/dev/null || true; }
+  if [ -n "$perf_pid" ]; then kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" 2>/dev/null || true; fi
   stop_pid "$sampler_pid"
+  stop_pid "$noise_pid"
   stop_pid "$server_pid"
   stop_pid "$receiver_pid"
   if [ "$pg_started" = 1 ]; then
@@ -151,11 +154,11 @@ FROM generate_series(1, $count) AS c(n), (SELECT * FROM notifications WHERE id =
 }
 
 pending_in() { sql "SELECT count(*) FROM notifications WHERE status = 'pending' AND id BETWEEN $1 AND $2"; }
-wait_drained() { # lo hi timeout_s: polls every 0.25 s until none of them is pending
+wait_drained() { # lo hi timeout_s: polls every 0.5 s until none of them is pending
   local deadline=$(( $(date +%s) + $3 ))
   while [ "$(pending_in "$1" "$2")" != 0 ]; do
     [ "$(date +%s)" -lt "$deadline" ] || { echo "not drained within $3 s; see $work/server.log" >&2; exit 1; }
-    sleep 0.25
+    sleep 0.5
   done
 }
 percentiles() { # file of numbers → "p50 p99 max"
@@ -183,16 +186,23 @@ db_ticks() {
   # shellcheck disable=SC2046
   echo $(( reaped + $(ticks_of "$postmaster" $(pgrep -P "$postmaster")) ))
 }
-busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; } # user nice system irq softirq
+irq_ticks() { awk '/^cpu / { print $7 + $8 }' /proc/stat; }
 steal_ticks() { awk '/^cpu / { print $9 }' /proc/stat; }
-cpu_mark() { echo "$(ticks_of "$server_pid") $(ticks_of "$receiver_pid") $(db_ticks) $(busy_ticks) $(steal_ticks) $(now_ms)"; }
-cpu_split() { # mark0 mark1 [wrk cpu seconds] → "server / receiver / database / wrk / other / steal" in % of a core
+cpu_mark() {
+  echo "$(ticks_of "$server_pid") $(ticks_of "$receiver_pid") $(db_ticks) $(busy_ticks) $(steal_ticks) $(now_ms) $(irq_ticks)"
+}
+# mark0 mark1 [wrk cpu seconds] → "server / receiver / database / wrk / irq+softirq / other / steal" in % of
+# one core. irq+softirq is kernel time charged to no process (loopback TCP is mostly softirq);
+# other is every other process on the machine; steal the hypervisor's.
+cpu_split() {
   local wrk_s="${3:-0}"
   awk -v a="$1" -v b="$2" -v wrk="$wrk_s" -v clk="$clk" 'BEGIN {
     split(a, x, " "); split(b, y, " "); secs = (y[6] - x[6]) / 1000
     s = 100 * (y[1] - x[1]) / clk / secs; r = 100 * (y[2] - x[2]) / clk / secs; d = 100 * (y[3] - x[3]) / clk / secs
-    w = 100 * wrk / secs; o = 100 * (y[4] - x[4]) / clk / secs - s - r - d - w; if (o < 0) o = 0
-    printf "%.0f / %.0f / %.0f / %.0f / %.0f / %.0f", s, r, d, w, o, 100 * (y[5] - x[5]) / clk / secs }'
+    w = 100 * wrk / secs; q = 100 * (y[7] - x[7]) / clk / secs
+    o = 100 * (y[4] - x[4]) / clk / secs - s - r - d - w - q; if (o < 0) o = 0
+    printf "%.0f / %.0f / %.0f / %.0f / %.0f / %.0f / %.0f", s, r, d, w, q, o, 100 * (y[5] - x[5]) / clk / secs }'
 }
 server_cpu_us_per() { # mark0 mark1 count → server (+ database) CPU µs per item
   awk -v a="$1" -v b="$2" -v n="$3" -v clk="$clk" 'BEGIN {
@@ -204,6 +214,13 @@ rss_max() { # from_ms to_ms → max VmRSS in MiB sampled in that window
 }
 
 # --- processes ----------------------------------------------------------------------
+# Other work on the machine spoils the numbers: note what else ran.
+# Every 5 s, a 1 s `top` sample: any process not part of this benchmark above 10 % of a core.
+( while sleep 4; do
+    top -b -d 1 -n 2 -w 200 | awk -v t="$(date +%T)" '/^top/ { frame++ } frame == 2 && $1 ~ /^[0-9]+$/ && $9 + 0 > 10 &&
+      $12 !~ /^(server|receiver|postgres|wrk|sqlite3|psql|perf|top|bash|sleep|awk|date|time)$/ { print t, $12, $9 "%" }'
+  done ) > "$work/noise.txt" 2>/dev/null &
+noise_pid=$!
 target/bench/cargo/release/receiver --port "$receiver_port" --ports "$hosts" --threads "$receiver_threads" \
   > "$work/receiver.out" 2> "$work/receiver.log" &
 receiver_pid=$!
@@ -236,7 +253,7 @@ perf_stop() {
   perf report -i "$data" --stdio --no-children --pid "$server_pid" --sort dso 2>/dev/null \
     | grep -E '^ +[0-9]' > "$work/perf-$1-dso.txt" || true
   perf report -i "$data" --stdio --no-children --pid "$server_pid" --sort symbol --percent-limit 0.4 -g none 2>/dev/null \
-    | grep -E '^ +[0-9]' > "$work/perf-$1-top.txt" || true
+    | grep -E '^ +[0-9]' | sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//; s/[[:space:]]+$//' | cut -c1-160 > "$work/perf-$1-top.txt" || true
   say "perf profile: $work/perf-$1-{comm,dso,top}.txt"
 }
 
@@ -390,11 +407,15 @@ kill "$receiver_pid" 2>/dev/null || true; wait "$receiver_pid" 2>/dev/null || tr
 echo
 echo "## dispatcher, $backend ($hosts receiver port(s)$([ "$perf" = 1 ] && echo ', under perf record'))"
 echo
-echo "| measure | result | server max RSS | | CPU % of a core: server / receiver / database / wrk / other / steal | server + database CPU µs per notification |"
+echo "| measure | result | server max RSS | detail | CPU % of a core: server / receiver / database / wrk / irq+softirq / other / steal | server + database CPU µs per notification |"
 echo "|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "receiver: $(cat "$work/receiver.out") requests answered$(cat "$work/updates.txt" 2>/dev/null || true)"
+if [ -s "$work/noise.txt" ]; then
+  echo "warning: other builds or benchmarks ran meanwhile ($(wc -l < "$work/noise.txt") samples in $work/noise.txt), e.g.:"
+  awk '{ print $2 }' "$work/noise.txt" | sort | uniq -c | sort -rn | head -n 5
+fi
 for phase in drain e2e; do
   [ -s "$work/perf-$phase-top.txt" ] || continue
   echo
