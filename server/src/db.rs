@@ -9,14 +9,23 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use crate::config::redact_url;
 use crate::error::{Error, Result};
 
+/// Connections in a SQLite pool: reads in parallel with the single writer.
+const SQLITE_CONNECTIONS: u32 = 4;
+
 /// Connects to SQLite (file, WAL) or PostgreSQL, failing fast when unreachable.
 pub async fn connect(url: &str) -> Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
     options
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
+        // No ping before each checkout: it is one more round trip per query, and a
+        // broken connection fails its query and is dropped from the pool anyway.
+        .test_before_acquire(false)
         .sqlx_logging(false);
     if url.starts_with("sqlite:") {
+        // sea-orm gives SQLite one connection unless told otherwise. WAL lets readers
+        // run beside the one writer; writers wait for each other (busy_timeout).
+        options.max_connections(SQLITE_CONNECTIONS);
         options.map_sqlx_sqlite_opts(|sqlite| {
             sqlite
                 .create_if_missing(true)

@@ -123,6 +123,7 @@ pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Resul
         http,
         clock,
         wake: Arc::new(tokio::sync::Notify::new()),
+        apps: Arc::default(),
     })
 }
 

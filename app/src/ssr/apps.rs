@@ -464,14 +464,12 @@ pub fn verifying_keys(
     model: &app::Model,
     now: i64,
 ) -> Result<Vec<(i16, AppKey)>, AppsError> {
-    let mut keys = vec![(model.current_key_index, current_key(master, model)?)];
-    let previous = 3 - model.current_key_index;
-    if let (Some(sealed), Some(expires)) = (slot_key(model, previous), model.previous_key_expires_at)
-        && expires > now
-    {
-        keys.push((previous, AppKey::open(master, sealed, &model.appid, previous)?));
-    }
-    Ok(keys)
+    let app = super::app_cache::CachedApp::new(master, model.clone())?;
+    Ok(app
+        .verifying_keys(now)
+        .into_iter()
+        .map(|(slot, key)| (slot, key.clone()))
+        .collect())
 }
 
 /// Both slots' keys, whether or not they still verify (for the signature debugger's hints).

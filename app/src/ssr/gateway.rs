@@ -13,11 +13,11 @@ use sdk::params::{Params, ParamsError};
 use sdk::sign::Charset;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait, TryInsertResult,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QueryTrait, Set, TransactionTrait,
 };
 
-use super::apps::{current_key, verifying_keys};
+use super::apps::current_key;
 use super::db::{app, notification, order};
 use super::state::AppState;
 use crate::protocol::{self, Param, trade_state};
@@ -97,7 +97,7 @@ pub fn check_required(params: &Params, spec: &[Param]) -> Result<(), GatewayErro
 }
 
 /// The app a signed request is for, once appid, status, rate, sign_type and
-/// signature have been checked. Keys are those of [`verifying_keys`].
+/// signature have been checked, read through the per-process app cache.
 pub async fn authenticate(state: &AppState, params: &Params, now: i64) -> Result<app::Model, GatewayError> {
     let appid = params
         .non_empty("appid")
@@ -108,12 +108,13 @@ pub async fn authenticate(state: &AppState, params: &Params, now: i64) -> Result
     let provided = params
         .non_empty("sign")
         .ok_or_else(|| GatewayError::missing("sign"))?;
-    let app = app::Entity::find()
-        .filter(app::Column::Appid.eq(appid))
-        .filter(app::Column::DeletedAt.is_null())
-        .one(&state.db)
-        .await?
+    let cached = state
+        .apps
+        .get(&state.db, &state.master_key, appid)
+        .await
+        .map_err(GatewayError::busy)?
         .ok_or_else(|| GatewayError::new(protocol::UNKNOWN_APPID, format!("appid {appid} is unknown")))?;
+    let app = &cached.model;
     if app.status != "active" {
         return Err(GatewayError::new(
             protocol::APP_DISABLED,
@@ -139,7 +140,7 @@ pub async fn authenticate(state: &AppState, params: &Params, now: i64) -> Result
             ));
         }
     };
-    let keys = verifying_keys(&state.master_key, &app, now).map_err(GatewayError::busy)?;
+    let keys = cached.verifying_keys(now);
     let verified = keys
         .iter()
         .filter(|(index, _)| slot.is_none_or(|slot| slot == *index))
@@ -168,7 +169,7 @@ pub async fn authenticate(state: &AppState, params: &Params, now: i64) -> Result
             ),
         ));
     }
-    Ok(app)
+    Ok(app.clone())
 }
 
 /// A validated pay request (SPEC §6.1).
@@ -454,21 +455,21 @@ pub async fn create_or_find_order(
         updated_at: Set(now),
         ..Default::default()
     };
-    let inserted = order::Entity::insert(row)
+    // One round trip: INSERT … ON CONFLICT DO NOTHING RETURNING *; no row back means
+    // the out_trade_no exists already.
+    let mut insert = order::Entity::insert(row)
         .on_conflict(
             OnConflict::columns([order::Column::AppId, order::Column::OutTradeNo])
                 .do_nothing()
                 .to_owned(),
         )
-        .do_nothing()
-        .exec(db)
-        .await?;
+        .into_query();
+    insert.returning_all();
+    let statement = db.get_database_backend().build(&insert);
+    let inserted = order::Entity::find().from_raw_sql(statement).one(db).await?;
     let order = match inserted {
-        TryInsertResult::Inserted(result) => order::Entity::find_by_id(result.last_insert_id)
-            .one(db)
-            .await?
-            .ok_or_else(|| GatewayError::busy("inserted order vanished"))?,
-        TryInsertResult::Conflicted | TryInsertResult::Empty => {
+        Some(order) => order,
+        None => {
             let existing = find_by_out_trade_no(db, app.id, &input.out_trade_no)
                 .await?
                 .ok_or_else(|| GatewayError::busy("conflicting order vanished"))?;
@@ -887,7 +888,9 @@ pub async fn notify_query(state: &AppState, params: &Params, now: i64) -> Result
     {
         return Err(invalid());
     }
-    let notification = notification::Entity::find()
+    // The notification and its order in one query.
+    let (notification, order) = notification::Entity::find()
+        .find_also_related(order::Entity)
         .filter(notification::Column::NotifyId.eq(notify_id))
         .filter(notification::Column::AppId.eq(app.id))
         .one(&state.db)
@@ -897,10 +900,7 @@ pub async fn notify_query(state: &AppState, params: &Params, now: i64) -> Result
     if now - notification.created_at > ttl {
         return Err(invalid());
     }
-    let order = order::Entity::find_by_id(notification.order_id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(invalid)?;
+    let order = order.ok_or_else(invalid)?;
     let fields = result_params(&order, Some(notify_id))
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))

@@ -1,5 +1,6 @@
 //! Server-only code: state, database entities, accounts and sessions.
 
+pub mod app_cache;
 pub mod apps;
 pub mod audit;
 pub mod auth;

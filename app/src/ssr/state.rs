@@ -7,6 +7,7 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use sea_orm::DatabaseConnection;
 
+use super::app_cache::AppCache;
 use super::clock::Clock;
 use super::keys::MasterKey;
 use super::limiter::RateLimiter;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// What "now" is for orders and notifications (injectable for tests).
     pub clock: Arc<dyn Clock>,
+    /// Apps by appid with their keys, for the gateway (invalidate after changing an app).
+    pub apps: Arc<AppCache>,
     /// Wakes the dispatcher when a notification becomes due now.
     pub wake: Arc<tokio::sync::Notify>,
 }

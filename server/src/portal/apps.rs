@@ -93,7 +93,9 @@ pub async fn edit(
                 .await;
         }
     };
-    match apps::update(&state.db, actor, &appid, input).await {
+    let result = apps::update(&state.db, actor, &appid, input).await;
+    state.apps.invalidate(&appid);
+    match result {
         Ok(()) => {
             flash_and_redirect(
                 &session,
@@ -120,7 +122,9 @@ pub async fn set_status(
     Path(appid): Path<String>,
     Form(form): Form<StatusForm>,
 ) -> Response {
-    match apps::set_enabled(&state.db, Actor { user: &user, ip: &ip }, &appid, form.enabled).await {
+    let result = apps::set_enabled(&state.db, Actor { user: &user, ip: &ip }, &appid, form.enabled).await;
+    state.apps.invalidate(&appid);
+    match result {
         Ok(()) => {
             let notice = if form.enabled {
                 "App enabled."
@@ -140,7 +144,9 @@ pub async fn delete(
     session: Session,
     Path(appid): Path<String>,
 ) -> Response {
-    match apps::delete(&state.db, Actor { user: &user, ip: &ip }, &appid).await {
+    let result = apps::delete(&state.db, Actor { user: &user, ip: &ip }, &appid).await;
+    state.apps.invalidate(&appid);
+    match result {
         Ok(()) => flash_and_redirect(&session, Flash::notice(format!("App {appid} deleted.")), "/apps").await,
         Err(err) => failure(err),
     }
@@ -179,7 +185,9 @@ pub async fn rotate(
     Path(appid): Path<String>,
 ) -> Response {
     let actor = Actor { user: &user, ip: &ip };
-    match apps::rotate(&state.db, &state.master_key, actor, &appid, state.key_grace_ms).await {
+    let result = apps::rotate(&state.db, &state.master_key, actor, &appid, state.key_grace_ms).await;
+    state.apps.invalidate(&appid);
+    match result {
         Ok(_) => {
             let until = format_time(app::ssr::now_ms() + state.key_grace_ms);
             let notice = format!("Key rotated. The previous key keeps verifying until {until} (UTC+8).");
@@ -201,7 +209,9 @@ pub async fn end_grace(
     session: Session,
     Path(appid): Path<String>,
 ) -> Response {
-    match apps::end_grace(&state.db, Actor { user: &user, ip: &ip }, &appid).await {
+    let result = apps::end_grace(&state.db, Actor { user: &user, ip: &ip }, &appid).await;
+    state.apps.invalidate(&appid);
+    match result {
         Ok(()) => {
             let notice = Flash::notice("Grace ended: only the current key verifies now.");
             flash_and_redirect(&session, notice, &format!("/apps/{appid}#credentials")).await

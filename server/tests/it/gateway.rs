@@ -799,6 +799,22 @@ async fn a_rotated_out_key_verifies_only_during_its_grace(backend: Backend) {
         .order_query(OrderQueryRequest::new(&merchant.appid, &new_key).out_trade_no("rot-1"))
         .await;
     assert_eq!(response.get("sign_key_index"), Some("2"));
+
+    // The gateway caches apps per process. A change made by another server process
+    // sharing the database (here: written to the row directly) is seen once the
+    // cache entry expires.
+    let conn = db.connect().await;
+    conn.execute_unprepared(&format!(
+        "UPDATE apps SET status = 'disabled' WHERE appid = '{}'",
+        merchant.appid
+    ))
+    .await
+    .unwrap();
+    tokio::time::sleep(app::ssr::app_cache::TTL + Duration::from_millis(100)).await;
+    assert_eq!(
+        xml_retcode(&merchant.xml(&query(&new_key, None)).await),
+        88_000_005
+    );
 }
 
 async fn failure_and_cancel_follow_the_state_rules(backend: Backend) {
