@@ -398,7 +398,7 @@ pub fn next_state(
 /// Records attempts and moves their notifications, in one transaction.
 ///
 /// With `owner` (the dispatcher), a notification whose lease another dispatcher
-/// has taken meanwhile keeps its state; its attempt is still logged.
+/// has taken meanwhile keeps its state; its attempt is still logged and counted.
 pub async fn record(
     db: &DatabaseConnection,
     schedule: &[Duration],
@@ -468,7 +468,20 @@ pub async fn record(
                 .col_expr(notification::Column::NextAttemptAt, Option::<i64>::None.into())
                 .col_expr(notification::Column::DeliveredAt, Some(now).into());
         }
-        update.exec(&txn).await?;
+        let lease_lost = owner.is_some() && !d.manual;
+        if update.exec(&txn).await?.rows_affected == 0 && lease_lost {
+            // Another dispatcher took the lease (this one stalled past its expiry): it
+            // owns the state now, but this attempt happened and still counts.
+            notification::Entity::update_many()
+                .col_expr(
+                    notification::Column::Attempts,
+                    Expr::col(notification::Column::Attempts).add(1),
+                )
+                .col_expr(notification::Column::UpdatedAt, now.into())
+                .filter(notification::Column::Id.eq(d.notification.id))
+                .exec(&txn)
+                .await?;
+        }
     }
     txn.commit().await
 }

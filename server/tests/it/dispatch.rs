@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::ssr::clock::ManualClock;
+use app::ssr::clock::{Clock, ManualClock};
 use app::ssr::db::notification;
 use reqwest::StatusCode;
 use sdk::pay::{PayResponse, TradeState};
@@ -112,6 +112,7 @@ db_tests!(
     shutdown_lets_in_flight_attempts_finish,
     a_killed_server_loses_no_notification,
     attempts_past_the_retention_period_are_pruned,
+    an_attempt_whose_lease_was_taken_over_still_counts,
 );
 
 async fn the_schedule_retries_at_its_gaps_then_gives_up(backend: Backend) {
@@ -624,4 +625,58 @@ async fn attempts_past_the_retention_period_are_pruned(backend: Backend) {
     wait_count(&conn, attempts, 2, 10).await;
     let oldest = rows(&conn, "SELECT MIN(started_at) AS n FROM notification_attempts").await;
     assert_eq!(oldest[0].try_get::<i64>("", "n").unwrap(), start - day);
+}
+
+async fn an_attempt_whose_lease_was_taken_over_still_counts(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let clock = Arc::new(ManualClock::new(1_800_000_000_000));
+    let app = spawn_app_with_clock(&db, Arc::default(), &[], clock.clone()).await;
+    let merchant = Merchant::signed_up(app, "lease@example.com").await;
+    real_speed(&db).await;
+    let receiver = Receiver::start("success").await;
+    test_payment(&merchant, "normal", &receiver.url).await;
+    let conn = db.connect().await;
+    wait_count(
+        &conn,
+        "SELECT COUNT(*) AS n FROM notifications WHERE status = 'delivered'",
+        1,
+        10,
+    )
+    .await;
+    // A dispatcher stalled past its lease; another one has taken the row meanwhile.
+    conn.execute_unprepared(
+        "UPDATE notifications SET status = 'pending', lease_owner = 'other', \
+         lease_expires_at = 9000000000000, next_attempt_at = NULL",
+    )
+    .await
+    .unwrap();
+    let stale = notification::Entity::find().one(&conn).await.unwrap().unwrap();
+    assert_eq!(stale.attempts, 1);
+    let delivery = app::ssr::notify::Delivery {
+        notification: stale,
+        manual: false,
+        started_at: clock.now_ms(),
+        duration_ms: 3,
+        query: "a=1".into(),
+        outcome: app::ssr::notify::Outcome {
+            delivered: true,
+            status: Some(200),
+            body: "success".into(),
+            error: String::new(),
+            hint: String::new(),
+        },
+        fast: false,
+    };
+    let schedule = [Duration::from_secs(60)];
+    app::ssr::notify::record(&conn, &schedule, &[delivery], Some("stalled"), clock.now_ms())
+        .await
+        .unwrap();
+    let now = notification::Entity::find().one(&conn).await.unwrap().unwrap();
+    assert_eq!(now.attempts, 2, "the stalled dispatcher's attempt counts");
+    assert_eq!(now.status, "pending", "the new lease owner decides the state");
+    assert_eq!(now.lease_owner.as_deref(), Some("other"));
+    assert_eq!(
+        count(&conn, "SELECT COUNT(*) AS n FROM notification_attempts").await,
+        2
+    );
 }
