@@ -28,7 +28,9 @@ use crate::pages::{
     app_form::{EditAppPage, NewAppPage},
     apps::AppsPage,
     audit::AuditPage,
-    coming::ComingPage,
+    dashboard::DashboardPage,
+    docs::DocsPage,
+    inbox::InboxPage,
     login::LoginPage,
     not_found::NotFound,
     notifications::{NotificationPage, NotificationsPage},
@@ -93,6 +95,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
+                    <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/apps") view=AppsPage ssr=SsrMode::Async />
                     <Route path=path!("/apps/new") view=NewAppPage ssr=SsrMode::Async />
                     <Route path=path!("/apps/:appid") view=AppDetailPage ssr=SsrMode::Async />
@@ -111,14 +114,11 @@ pub fn App() -> impl IntoView {
                         view=NotificationPage
                         ssr=SsrMode::Async
                     />
+                    <Route path=path!("/inbox") view=InboxPage ssr=SsrMode::Async />
                     <Route path=path!("/test-payments") view=TestPaymentsPage ssr=SsrMode::Async />
                     <Route path=path!("/tools") view=ToolsPage ssr=SsrMode::Async />
                     <Route path=path!("/tools/signature") view=SignaturePage ssr=SsrMode::Async />
-                    <Route
-                        path=path!("/docs")
-                        view=|| view! { <ComingPage title="Docs" /> }
-                        ssr=SsrMode::Async
-                    />
+                    <Route path=path!("/docs") view=DocsPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

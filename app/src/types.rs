@@ -288,6 +288,97 @@ pub struct DemoReceipt {
     pub received_at: i64,
 }
 
+/// The parts of `/docs` that come from the server.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocsContent {
+    /// The retry delays this server runs with, e.g. `1 min, 2 min, 4 min`.
+    pub schedule: String,
+    /// The per-attempt timeout, e.g. `10 s`.
+    pub timeout: String,
+    /// The SDK quickstart (`docs/SDK.md`) as HTML.
+    pub sdk_html: String,
+}
+
+/// One app's totals on the dashboard.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppStats {
+    pub appid: String,
+    pub name: String,
+    pub status: String,
+    pub orders: i64,
+    pub paid: i64,
+    pub paid_fen: i64,
+    pub delivered: i64,
+    pub failed: i64,
+    pub pending: i64,
+}
+
+/// One day (UTC+8) of the dashboard's chart.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayStats {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// Orders created that day and paid.
+    pub payments: i64,
+    pub paid_fen: i64,
+    /// Notifications created that day, by outcome so far (pending ones are in neither).
+    pub delivered: i64,
+    pub failed: i64,
+}
+
+impl DayStats {
+    /// Delivered notifications as a share of finished ones, in percent.
+    pub fn success_rate(&self) -> Option<f64> {
+        let finished = self.delivered + self.failed;
+        (finished > 0).then(|| self.delivered as f64 * 100.0 / finished as f64)
+    }
+}
+
+/// `/dashboard`: per-app counts and the last 14 days, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub apps: Vec<AppStats>,
+    pub days: Vec<DayStats>,
+}
+
+/// An app's built-in inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxInfo {
+    pub appid: String,
+    pub app_name: String,
+    /// The full `/inbox/<token>` URL: use it as a notify_url.
+    pub url: String,
+    /// `success`, `fail` or `html`.
+    pub answer: String,
+}
+
+/// A notification an inbox received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxMessageView {
+    pub id: i64,
+    /// Empty when the app was deleted since.
+    pub appid: String,
+    pub received_at: i64,
+    pub method: String,
+    /// The parameters as received (query string or form body), at most 4 KiB.
+    pub params: String,
+    pub notify_id: String,
+    /// `valid`, `invalid` or `unsigned`: the signature checked with the app's keys.
+    pub verdict: String,
+    /// What the inbox answered.
+    pub answer: String,
+}
+
+/// `/inbox`: the ISV's inboxes and a page of what they received, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxPage {
+    pub inboxes: Vec<InboxInfo>,
+    pub rows: Vec<InboxMessageView>,
+    pub next_before: Option<i64>,
+    /// The app filter, empty for all.
+    pub appid: String,
+}
+
 /// One audit log entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {

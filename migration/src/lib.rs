@@ -8,6 +8,7 @@ mod m20261127_000001_accounts;
 mod m20261127_000002_apps;
 mod m20261127_000003_orders;
 mod m20261127_000004_notify_schedule;
+mod m20261127_000005_inbox;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_apps::Migration),
             Box::new(m20261127_000003_orders::Migration),
             Box::new(m20261127_000004_notify_schedule::Migration),
+            Box::new(m20261127_000005_inbox::Migration),
         ]
     }
 }

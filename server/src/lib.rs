@@ -8,6 +8,7 @@ pub mod demo;
 pub mod dispatch;
 pub mod error;
 pub mod gateway;
+pub mod inbox;
 pub mod portal;
 pub mod session_store;
 
@@ -149,6 +150,7 @@ pub fn router(state: AppState, store: DbSessionStore, config: &Config) -> Router
     let public = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(demo::RECEIVER_PATH, get(demo::receive).post(demo::receive))
+        .route("/inbox/{token}", get(inbox::receive).post(inbox::receive))
         .merge(gateway::routes());
     let portal = Router::new()
         .route("/signup", post(auth::signup))
@@ -162,6 +164,7 @@ pub fn router(state: AppState, store: DbSessionStore, config: &Config) -> Router
         .route("/apps/{appid}/rotate", post(apps::rotate))
         .route("/apps/{appid}/end-grace", post(apps::end_grace))
         .route("/apps/{appid}/share-login", post(apps::share_login))
+        .route("/apps/{appid}/inbox", post(console::set_inbox_answer))
         .route("/test-payments", post(console::test_payment))
         .route("/notifications/{notify_id}/resend", post(console::resend))
         .route("/notifications/{notify_id}/restart", post(console::restart))

@@ -4,7 +4,10 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::types::{NotificationPage, NotificationView, SignatureCheck, TransactionDetail, TransactionPage};
+use crate::types::{
+    Dashboard, InboxPage, NotificationPage, NotificationView, SignatureCheck, TransactionDetail,
+    TransactionPage,
+};
 
 #[cfg(feature = "ssr")]
 fn console_error(err: crate::ssr::console::ConsoleError) -> AppError {
@@ -82,4 +85,37 @@ pub async fn check_signature(appid: String, input: String) -> Result<SignatureCh
     crate::ssr::signature::check(&state, user.isv_id, &appid, &input)
         .await
         .map_err(AppError::from_apps)
+}
+
+/// The ISV's inboxes and a page of what they received, newest first; `appid`
+/// (empty for all) must be one of the ISV's apps.
+#[server(endpoint = "list_inbox")]
+pub async fn list_inbox(appid: String, before: Option<i64>) -> Result<InboxPage, AppError> {
+    use crate::ssr::inbox::{InboxError, page};
+    use crate::ssr::session::request_context;
+    let (state, _, user) = request_context()?;
+    page(
+        &state.db,
+        &state.settings.public_url,
+        user.isv_id,
+        &appid,
+        before,
+        state.clock.now_ms(),
+    )
+    .await
+    .map_err(|err| match err {
+        InboxError::NotFound => AppError::not_found(),
+        InboxError::Invalid(message) => AppError::Invalid(message),
+        InboxError::Db(err) => AppError::internal(err),
+    })
+}
+
+/// The dashboard: per-app counts and the last 14 days of payments and notifications.
+#[server(endpoint = "get_dashboard")]
+pub async fn get_dashboard() -> Result<Dashboard, AppError> {
+    use crate::ssr::session::request_context;
+    let (state, _, user) = request_context()?;
+    crate::ssr::dashboard::dashboard(&state.db, user.isv_id, state.clock.now_ms())
+        .await
+        .map_err(AppError::internal)
 }

@@ -2,4 +2,5 @@
 
 pub mod apps;
 pub mod console;
+pub mod docs;
 pub mod notifications;

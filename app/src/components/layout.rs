@@ -4,11 +4,13 @@ use leptos::prelude::*;
 
 use crate::types::SessionInfo;
 
-const NAV: [(&str, &str); 6] = [
+const NAV: [(&str, &str); 8] = [
+    ("/dashboard", "Dashboard"),
     ("/apps", "Apps"),
     ("/transactions", "Transactions"),
     ("/notifications", "Notifications"),
     ("/test-payments", "Test payments"),
+    ("/inbox", "Inbox"),
     ("/tools", "Tools"),
     ("/docs", "Docs"),
 ];

@@ -241,3 +241,44 @@ mod tests {
         }
     }
 }
+
+/// The inbox answer form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct InboxAnswerForm {
+    pub answer: String,
+}
+
+/// `POST /apps/{appid}/inbox`: `answer=success|fail|html`, then back to `/inbox`.
+pub async fn set_inbox_answer(
+    State(state): State<AppState>,
+    LoggedIn(user, ip): LoggedIn,
+    session: Session,
+    Path(appid): Path<String>,
+    Form(form): Form<InboxAnswerForm>,
+) -> Response {
+    use app::ssr::inbox::{InboxError, set_answer};
+    let actor = app::ssr::audit::Actor { user: &user, ip: &ip };
+    match set_answer(&state.db, actor, &appid, &form.answer, state.clock.now_ms()).await {
+        Ok(()) => {
+            let notice = Flash::notice(format!("The inbox of app {appid} answers {} now.", form.answer));
+            flash_and_redirect(&session, notice, "/inbox").await
+        }
+        Err(InboxError::Invalid(message)) => {
+            let flash = Flash {
+                error: message,
+                ..Flash::default()
+            };
+            flash_and_redirect(&session, flash, "/inbox").await
+        }
+        Err(InboxError::NotFound) => (axum::http::StatusCode::NOT_FOUND, "App not found.").into_response(),
+        Err(InboxError::Db(err)) => {
+            tracing::error!(%err, "cannot set an inbox's answer");
+            (
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side; please try again.",
+            )
+                .into_response()
+        }
+    }
+}

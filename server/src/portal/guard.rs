@@ -15,8 +15,10 @@ use app::ssr::state::AppState;
 use app::types::{CurrentUser, Flash, SessionInfo};
 
 /// Portal sections that need a logged-in user; subpaths included.
-const PRIVATE_PREFIXES: [&str; 6] = [
+const PRIVATE_PREFIXES: [&str; 8] = [
+    "/dashboard",
     "/apps",
+    "/inbox",
     "/transactions",
     "/notifications",
     "/test-payments",
@@ -115,7 +117,7 @@ pub async fn redirect_pages(req: Request, next: Next) -> Response {
     let logged_in = req.extensions().get::<CurrentUser>().is_some();
     let path = req.uri().path();
     if path == "/" {
-        return Redirect::to(if logged_in { "/apps" } else { "/login" }).into_response();
+        return Redirect::to(if logged_in { "/dashboard" } else { "/login" }).into_response();
     }
     if logged_in && (path == "/login" || path == "/signup") {
         return Redirect::to("/apps").into_response();

@@ -2,6 +2,7 @@
 //! notifications pages and server functions, keyset pages, and isolation.
 
 use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
 
 use crate::gateway::{Merchant, Receiver};
 use crate::helpers::{Backend, TestDb, db_tests, see_other};
@@ -57,6 +58,8 @@ db_tests!(
     transaction_pages_are_stable_while_rows_are_added,
     another_isv_sees_none_of_it,
     the_signature_debugger_explains_common_mistakes,
+    the_dashboard_counts_per_app_and_charts_fourteen_days,
+    the_docs_render_the_gateway_definitions_and_the_sdk_quickstart,
 );
 
 async fn a_test_payment_shows_up_in_transactions_and_notifications(backend: Backend) {
@@ -417,4 +420,92 @@ async fn the_signature_debugger_explains_common_mistakes(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn the_dashboard_counts_per_app_and_charts_fourteen_days(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "dash@example.com").await;
+    let receiver = Receiver::start("success").await;
+    pay_by_form(&merchant, "paid <tea>", "normal", &receiver.url).await;
+    pay_by_form(&merchant, "failed tea", "failure", &receiver.url).await;
+    receiver.wait_for(2).await;
+    // The paid order and its notification were made three days ago (UTC+8 days).
+    let conn = db.connect().await;
+    let day = 86_400_000_i64;
+    conn.execute_unprepared(&format!(
+        "UPDATE orders SET created_at = created_at - {} WHERE trade_state = 0",
+        3 * day
+    ))
+    .await
+    .unwrap();
+    conn.execute_unprepared(&format!(
+        "UPDATE notifications SET created_at = created_at - {} \
+         WHERE order_id IN (SELECT id FROM orders WHERE trade_state = 0)",
+        3 * day
+    ))
+    .await
+    .unwrap();
+
+    let mut data = serde_json::Value::Null;
+    for _ in 0..100 {
+        data = json(&merchant, "get_dashboard", &[]).await.1;
+        if data["apps"][0]["delivered"] == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let app = &data["apps"][0];
+    assert_eq!(app["appid"], merchant.appid.as_str());
+    assert_eq!(app["orders"], 2, "{data}");
+    assert_eq!(app["paid"], 1);
+    assert_eq!(app["paid_fen"], 250);
+    assert_eq!(app["delivered"], 2);
+    assert_eq!(app["failed"], 0);
+    let days = data["days"].as_array().unwrap();
+    assert_eq!(days.len(), 14);
+    let today = app::protocol::protocol_date(app::ssr::now_ms());
+    assert_eq!(
+        days[13]["date"].as_str().unwrap().replace('-', ""),
+        today,
+        "the last day is today, UTC+8"
+    );
+    assert_eq!(days[10]["payments"], 1, "three days ago: {data}");
+    assert_eq!(days[10]["delivered"], 1);
+    assert_eq!(days[13]["payments"], 0, "the failed order is not a payment");
+    assert_eq!(days[13]["delivered"], 1, "its failure notification was delivered");
+
+    let page = merchant.app.get_html("/dashboard").await;
+    assert!(page.contains("<svg"), "a chart without JavaScript");
+    assert_eq!(page.matches("<rect").count(), 14, "one bar per day");
+    assert!(page.contains("¥2.50"));
+    assert!(page.contains("<polyline"));
+
+    // Another ISV's dashboard shows only its own app, empty.
+    let other = Merchant::new(&db, "dash-other@example.com").await;
+    let theirs = json(&other, "get_dashboard", &[]).await.1;
+    assert_eq!(theirs["apps"].as_array().unwrap().len(), 1);
+    assert_eq!(theirs["apps"][0]["orders"], 0, "{theirs}");
+    assert!(
+        theirs["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["payments"] == 0 && d["delivered"] == 0)
+    );
+}
+
+async fn the_docs_render_the_gateway_definitions_and_the_sdk_quickstart(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = crate::helpers::spawn_app(&db).await;
+    // Public: no login.
+    let page = app.get_html("/docs").await;
+    for code in app::protocol::RETCODES {
+        assert!(page.contains(&code.code.to_string()), "retcode {}", code.code);
+    }
+    for param in app::protocol::PAY_PARAMS {
+        assert!(page.contains(param.rule), "rule of {}", param.name);
+    }
+    assert!(page.contains("1 min, 2 min, 4 min, 8 min, 16 min, 32 min"), "the schedule");
+    assert!(page.contains("PayRequest::new"), "the SDK quickstart");
+    assert!(!page.contains("Ok::&lt;"), "rustdoc-hidden lines left out");
 }

@@ -9,5 +9,6 @@ mod cli;
 mod console;
 mod dispatch;
 mod gateway;
+mod inbox;
 mod isolation;
 mod security;

@@ -47,6 +47,8 @@ async fn logged_out_visitors_are_sent_to_login_with_next(backend: Backend) {
         "/tools",
         "/audit",
         "/test-payments",
+        "/dashboard",
+        "/inbox",
     ] {
         assert_eq!(
             see_other(&app.get(path).await),
@@ -65,14 +67,16 @@ async fn logged_in_visitors_skip_login_and_signup(backend: Backend) {
     see_other(&app.signup("dev@example.com", PASSWORD, "Acme").await);
     assert_eq!(see_other(&app.get("/login").await), "/apps");
     assert_eq!(see_other(&app.get("/signup").await), "/apps");
-    assert_eq!(see_other(&app.get("/").await), "/apps");
+    assert_eq!(see_other(&app.get("/").await), "/dashboard");
     for (path, text) in [
         ("/transactions", "No transactions match"),
         ("/notifications", "Every server-to-server notification"),
         ("/test-payments", "You need an app first"),
         ("/tools", "Signature debugger"),
         ("/tools/signature", "Paste a pay URL"),
-        ("/docs", "This part of the console is coming."),
+        ("/dashboard", "Nothing to show yet"),
+        ("/inbox", "You need an app first"),
+        ("/docs", "Retcodes"),
     ] {
         let html = app.get_html(path).await;
         assert!(html.contains(text), "{path}: {html}");

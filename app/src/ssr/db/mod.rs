@@ -3,6 +3,8 @@
 pub mod app;
 pub mod audit_entry;
 pub mod demo_receipt;
+pub mod inbox;
+pub mod inbox_message;
 pub mod isv;
 pub mod login_attempt;
 pub mod notification;
