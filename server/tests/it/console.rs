@@ -505,7 +505,10 @@ async fn the_docs_render_the_gateway_definitions_and_the_sdk_quickstart(backend:
     for param in app::protocol::PAY_PARAMS {
         assert!(page.contains(param.rule), "rule of {}", param.name);
     }
-    assert!(page.contains("1 min, 2 min, 4 min, 8 min, 16 min, 32 min"), "the schedule");
+    assert!(
+        page.contains("1 min, 2 min, 4 min, 8 min, 16 min, 32 min"),
+        "the schedule"
+    );
     assert!(page.contains("PayRequest::new"), "the SDK quickstart");
     assert!(!page.contains("Ok::&lt;"), "rustdoc-hidden lines left out");
 }
