@@ -1,5 +1,5 @@
 -- wrk script of bench/gateway.sh: GET each path of a file (one per line) in turn.
--- Usage: wrk -s bench/gateway.lua ... -- <paths file> <wrk threads>
+-- Usage: wrk -s bench/gateway.lua ... -- <paths file> <wrk threads> [cookie]
 -- Thread t (1-based) takes lines t, t+T, t+2T, ... so no two threads send the same
 -- path (pay.htm paths then create distinct orders). A thread that runs out starts
 -- again and counts a wrap; done() reports wraps, requests and latency percentiles.
@@ -15,6 +15,9 @@ end
 
 function init(args)
   local file, count = args[1], tonumber(args[2])
+  if args[3] and args[3] ~= "" then
+    wrk.headers["Cookie"] = args[3]
+  end
   paths = {}
   local i = 0
   for line in io.lines(file) do

@@ -11,6 +11,9 @@
 # 3. The release server runs with no per-app rate limit; wrk (bench/gateway.lua) runs
 #    /healthz, order query, notify query and pay.htm in turn, each at BENCH_CONNECTIONS
 #    connections for BENCH_DURATION, and the CPU each process used is read from /proc.
+# 4. Unless BENCH_CONSOLE=0, the demo user logs in and wrk loads the portal's
+#    server-rendered /transactions (first page, a page half-way down the million, random
+#    detail pages) at BENCH_CONSOLE_CONNECTIONS (8) connections.
 #
 # PostgreSQL: a throwaway cluster of its own (BENCH_PG_DIR, port BENCH_PG_PORT) with
 # fsync, synchronous_commit and full_page_writes off, unless BENCH_PG_DURABLE=1.
@@ -242,7 +245,7 @@ bench() { # label, paths file, duration; appends a table row, sets rps[label]
   s0=$(ticks_of "$server_pid"); d0=$(db_ticks); b0=$(busy_ticks); t0=$(steal_ticks)
   /usr/bin/time -f '%U %S' -o "$work/wrk.time" \
     wrk -t"$threads" -c"$conns" -d"$length" --timeout 10s --latency -s bench/gateway.lua "$base" \
-    -- "$file" "$threads" > "$out"
+    -- "$file" "$threads" "${cookie:-}" > "$out"
   s1=$(ticks_of "$server_pid"); d1=$(db_ticks); b1=$(busy_ticks); t1=$(steal_ticks)
   wrk_cpu=$(awk '{ print $1 + $2 }' "$work/wrk.time")
   local line requests duration_us p50 p99 errors wraps
@@ -293,3 +296,37 @@ for round in $(seq 1 "$rounds"); do
     printf "\nratio to /healthz: order query %.2f, notify query %.2f\n", o / h, n / h }'
   echo "orders stored by the pay.htm run: $stored"
 done
+
+# --- the console: /transactions with a million rows -------------------------------------
+if [ "${BENCH_CONSOLE:-1}" != 0 ]; then
+  email=$(jq -r .email "$work/credentials.json")
+  password=$(jq -r .password "$work/credentials.json")
+  code=$(curl -s -o /dev/null -w '%{http_code}' -c "$work/cookies.txt" -H "Origin: $base" \
+    --data-urlencode "email=$email" --data-urlencode "password=$password" "$base/login")
+  [ "$code" = 303 ] || { echo "login answered $code, not 303" >&2; exit 1; }
+  cookie="portal_session=$(awk '$6 == "portal_session" { print $7 }' "$work/cookies.txt")"
+  deep=$(( order_base + orders / 2 ))
+  date8=$(TZ=Asia/Shanghai date -d "@$(( created / 1000 ))" +%Y%m%d)
+  awk 'BEGIN { for (i = 0; i < 1000; i++) print "/transactions" }' > "$work/tx_first.txt"
+  awk -v d="$deep" 'BEGIN { for (i = 0; i < 1000; i++) print "/transactions?before=" d }' > "$work/tx_deep.txt"
+  awk -v n="$orders" -v base="$order_base" -v appid="$appid" -v date8="$date8" 'BEGIN { srand(7)
+    for (i = 0; i < 100000; i++) printf "/transactions/%s%s%010d\n", appid, date8, base + 1 + int(rand() * n) }' \
+    > "$work/tx_detail.txt"
+  page_check() { # path, expected text
+    curl -sf -o "$work/answer" -b "$work/cookies.txt" "$base$1" && grep -q "$2" "$work/answer" ||
+      { echo "unexpected answer to $base$1 (in $work/answer)" >&2; exit 1; }
+  }
+  page_check /transactions "before="
+  page_check "/transactions?before=$deep" "S$(printf '%010d' $(( deep - order_base - 1 )))"
+  page_check "$(head -n 1 "$work/tx_detail.txt")" 'Seeded order'
+  saved_conns=$conns
+  conns="${BENCH_CONSOLE_CONNECTIONS:-8}"
+  rows=()
+  bench "/transactions, first page" "$work/tx_first.txt" 10s
+  bench "/transactions, page at row $(( orders / 2 ))" "$work/tx_deep.txt" 10s
+  bench "/transactions/{transaction_id}" "$work/tx_detail.txt" 10s
+  conns=$saved_conns
+  echo
+  echo "## $backend, console at ${BENCH_CONSOLE_CONNECTIONS:-8} connections"
+  table
+fi
