@@ -5,9 +5,11 @@
 //!   queue without taking the same row). A lease outlives the attempt timeout;
 //!   after a crash it expires and the row is taken again, so a crash costs at
 //!   most one extra attempt and loses nothing.
-//! - Deliveries run concurrently, bounded in all and per target host; a host
-//!   that is already saturated gets its rows handed back for a moment instead
-//!   of holding up everyone else's.
+//! - Deliveries run concurrently, bounded in all and per target host. Rows wait
+//!   in memory for a free slot at their host (without holding a global slot),
+//!   at most [`HOST_QUEUE`] per host and never past their lease; beyond that a
+//!   host's rows are handed back for a moment instead of holding up everyone
+//!   else's.
 //! - Results go to one recorder task that writes them in batches: the attempt
 //!   rows and the notifications' next state in one transaction.
 //! - On shutdown, claiming stops, in-flight attempts get a grace period to
@@ -37,6 +39,40 @@ const BATCH: usize = 500;
 const POLL: Duration = Duration::from_millis(250);
 /// A saturated host's rows come back this much later.
 const HOST_BACKOFF_MS: i64 = 250;
+/// Rows one host may hold in this process, waiting for a slot or in flight.
+const HOST_QUEUE: usize = 2 * BATCH;
+/// Rows this process holds in all (waiting or in flight): the claim budget.
+const ADMITTED: usize = 8 * BATCH;
+
+/// What a delivery task hands to the recorder.
+enum Finished {
+    /// An attempt was made.
+    Attempt(Box<Delivery>),
+    /// The row waited too long for its host (or shutdown came): give its lease back.
+    Release(i64),
+}
+
+/// One target host's limits.
+#[derive(Clone)]
+struct Host {
+    /// Deliveries in flight to it.
+    inflight: Arc<Semaphore>,
+    /// Rows held for it, waiting or in flight.
+    queue: Arc<Semaphore>,
+}
+
+/// What every delivery task shares.
+#[derive(Clone)]
+struct Shared {
+    global: Arc<Semaphore>,
+    admitted: Arc<Semaphore>,
+    results: mpsc::Sender<Finished>,
+    /// Signalled whenever a task finishes, so a paused claim loop can go on.
+    freed: Arc<tokio::sync::Notify>,
+    stop: watch::Receiver<bool>,
+    /// How long a row may wait for its host's slot: its lease must outlast the attempt.
+    max_wait: Duration,
+}
 /// How long shutdown waits for in-flight attempts.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 
@@ -67,14 +103,21 @@ pub fn spawn(state: AppState) -> DispatcherHandle {
 
 async fn run(state: AppState, owner: String, mut stop: watch::Receiver<bool>) {
     let total = state.settings.dispatch_concurrency;
-    let global = Arc::new(Semaphore::new(total));
-    let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
-    let (results, inbox) = mpsc::channel::<Delivery>(BATCH * 4);
+    let mut hosts: HashMap<String, Host> = HashMap::new();
+    let (results, inbox) = mpsc::channel::<Finished>(BATCH * 4);
     let recorder = tokio::spawn(record_loop(state.clone(), owner.clone(), inbox));
     // Long enough for an attempt to time out and be recorded; short enough that a
     // crashed dispatcher's rows come back soon.
-    let lease_ms = i64::try_from((state.settings.notify_timeout * 2 + Duration::from_secs(5)).as_millis())
-        .unwrap_or(i64::MAX);
+    let lease = state.settings.notify_timeout * 2 + Duration::from_secs(5);
+    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    let shared = Shared {
+        global: Arc::new(Semaphore::new(total)),
+        admitted: Arc::new(Semaphore::new(ADMITTED)),
+        results,
+        freed: Arc::new(tokio::sync::Notify::new()),
+        stop: stop.clone(),
+        max_wait: lease.saturating_sub(state.settings.notify_timeout + Duration::from_secs(2)),
+    };
     let mut last_prune: Option<i64> = None;
     tracing::info!(%owner, "dispatcher started");
     while !*stop.borrow() {
@@ -83,40 +126,41 @@ async fn run(state: AppState, owner: String, mut stop: watch::Receiver<bool>) {
             last_prune = Some(now);
             prune(&state, now).await;
         }
-        let capacity = global.available_permits().min(BATCH);
+        let capacity = shared.admitted.available_permits().min(BATCH);
         let mut claimed = 0;
+        let mut deferred = 0;
         if capacity > 0 {
             match claim(&state, &owner, now, lease_ms, capacity).await {
                 Ok(rows) => {
                     claimed = rows.len();
-                    start_deliveries(&state, &owner, rows, &global, &mut hosts, &results, now).await;
+                    deferred = start_deliveries(&state, &owner, rows, &shared, &mut hosts, now).await;
                 }
                 Err(err) => tracing::error!(%err, "cannot lease notifications"),
             }
         }
-        if claimed > 0 && claimed == capacity {
+        if claimed > 0 && claimed == capacity && deferred * 2 < claimed {
             continue; // more may be due right now
         }
-        let pause = if capacity == 0 {
-            Duration::from_millis(10)
-        } else {
-            POLL
-        };
+        // Nothing (more) due, no room, or mostly a saturated host's rows: wait for a
+        // payment, a finished delivery (when short of room) or the next poll.
+        let short = capacity == 0 || deferred > 0;
         tokio::select! {
             _ = state.wake.notified() => {}
-            _ = tokio::time::sleep(pause) => {}
+            _ = shared.freed.notified(), if short => {}
+            _ = tokio::time::sleep(POLL) => {}
             _ = stop.changed() => {}
         }
     }
-    // Shutdown: in-flight attempts finish (or the grace runs out), then are recorded.
-    let all = u32::try_from(total).unwrap_or(u32::MAX);
-    if tokio::time::timeout(SHUTDOWN_GRACE, global.acquire_many(all))
+    // Shutdown: waiting rows give their leases back; in-flight attempts finish (or
+    // the grace runs out), then are recorded.
+    let all = u32::try_from(ADMITTED).unwrap_or(u32::MAX);
+    if tokio::time::timeout(SHUTDOWN_GRACE, shared.admitted.acquire_many(all))
         .await
         .is_err()
     {
         tracing::warn!("in-flight notifications did not finish within the grace period");
     }
-    drop(results);
+    drop(shared);
     if let Err(err) = recorder.await {
         tracing::error!(%err, "recorder task failed");
     }
@@ -184,18 +228,18 @@ fn authority(url: &str) -> String {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Starts a task per leased row; returns how many rows were handed back because
+/// their host already holds [`HOST_QUEUE`] rows.
 async fn start_deliveries(
     state: &AppState,
     owner: &str,
     rows: Vec<notification::Model>,
-    global: &Arc<Semaphore>,
-    hosts: &mut HashMap<String, Arc<Semaphore>>,
-    results: &mpsc::Sender<Delivery>,
+    shared: &Shared,
+    hosts: &mut HashMap<String, Host>,
     now: i64,
-) {
+) -> usize {
     if rows.is_empty() {
-        return;
+        return 0;
     }
     let app_ids: HashSet<i64> = rows.iter().map(|row| row.app_id).collect();
     // Each app's key is decrypted once per batch, not once per delivery.
@@ -217,13 +261,13 @@ async fn start_deliveries(
         Err(err) => {
             // The leases expire and the rows are taken again.
             tracing::error!(%err, "cannot load the apps of leased notifications");
-            return;
+            return 0;
         }
     };
     if hosts.len() > 10_000 {
-        let limit = state.settings.dispatch_per_host;
-        hosts.retain(|_, semaphore| semaphore.available_permits() < limit);
+        hosts.retain(|_, host| host.queue.available_permits() < HOST_QUEUE);
     }
+    let per_host = state.settings.dispatch_per_host;
     let mut deferred = Vec::new();
     for row in rows {
         let Some((app, key)) = apps.get(&row.app_id).cloned() else {
@@ -232,26 +276,55 @@ async fn start_deliveries(
         };
         let host = hosts
             .entry(authority(&row.url))
-            .or_insert_with(|| Arc::new(Semaphore::new(state.settings.dispatch_per_host)))
+            .or_insert_with(|| Host {
+                inflight: Arc::new(Semaphore::new(per_host)),
+                queue: Arc::new(Semaphore::new(HOST_QUEUE)),
+            })
             .clone();
-        let Ok(host_permit) = host.try_acquire_owned() else {
+        let Ok(queued) = host.queue.try_acquire_owned() else {
             deferred.push(row.id);
             continue;
         };
-        let Ok(permit) = global.clone().try_acquire_owned() else {
+        let Ok(admitted) = shared.admitted.clone().try_acquire_owned() else {
             deferred.push(row.id);
             continue;
         };
         let state = state.clone();
-        let results = results.clone();
+        let shared = shared.clone();
         tokio::spawn(async move {
-            let delivery = notify::deliver(&state, &app, &key, row, false).await;
-            drop(host_permit);
-            // The recorder only stops after every sender is gone.
-            let _ = results.send(delivery).await;
-            drop(permit);
+            let id = row.id;
+            let mut stop = shared.stop.clone();
+            let stopping = async move { stop.wait_for(|stopped| *stopped).await.is_ok() };
+            // A slot at the host first, then one overall: rows waiting for a busy host
+            // hold no global slot, so they never delay other hosts.
+            let slots = async {
+                let at_host = host.inflight.acquire_owned().await.ok()?;
+                let overall = shared.global.clone().acquire_owned().await.ok()?;
+                Some((at_host, overall))
+            };
+            let finished = tokio::select! {
+                slots = tokio::time::timeout(shared.max_wait, slots) => match slots {
+                    Ok(Some((at_host, overall))) => {
+                        let delivery = notify::deliver(&state, &app, &key, row, false).await;
+                        drop(at_host);
+                        // The recorder only stops after every sender is gone.
+                        let _ = shared.results.send(Finished::Attempt(Box::new(delivery))).await;
+                        drop(overall);
+                        None
+                    }
+                    _ => Some(Finished::Release(id)),
+                },
+                _ = stopping => Some(Finished::Release(id)),
+            };
+            if let Some(release) = finished {
+                let _ = shared.results.send(release).await;
+            }
+            drop(queued);
+            drop(admitted);
+            shared.freed.notify_one();
         });
     }
+    let count = deferred.len();
     if !deferred.is_empty() {
         let pushed = notification::Entity::update_many()
             .col_expr(notification::Column::LeaseOwner, Option::<String>::None.into())
@@ -268,18 +341,25 @@ async fn start_deliveries(
             tracing::error!(%err, "cannot hand back notifications of a busy host");
         }
     }
+    count
 }
 
-/// Writes finished attempts in batches.
-async fn record_loop(state: AppState, owner: String, mut inbox: mpsc::Receiver<Delivery>) {
+/// Writes finished attempts (and hands back rows that never started) in batches.
+async fn record_loop(state: AppState, owner: String, mut inbox: mpsc::Receiver<Finished>) {
     let mut batch = Vec::with_capacity(BATCH);
+    let mut released = Vec::new();
     while let Some(first) = inbox.recv().await {
-        batch.push(first);
-        while batch.len() < BATCH {
-            match inbox.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
+        let mut next = Some(first);
+        while let Some(finished) = next {
+            match finished {
+                Finished::Attempt(delivery) => batch.push(*delivery),
+                Finished::Release(id) => released.push(id),
             }
+            next = if batch.len() < BATCH {
+                inbox.try_recv().ok()
+            } else {
+                None
+            };
         }
         let now = state.clock.now_ms();
         if let Err(err) = notify::record(
@@ -295,6 +375,18 @@ async fn record_loop(state: AppState, owner: String, mut inbox: mpsc::Receiver<D
             tracing::error!(%err, count = batch.len(), "cannot record notification attempts");
         }
         batch.clear();
+        if !released.is_empty() {
+            let result = notification::Entity::update_many()
+                .col_expr(notification::Column::LeaseOwner, Option::<String>::None.into())
+                .col_expr(notification::Column::LeaseExpiresAt, Option::<i64>::None.into())
+                .filter(notification::Column::Id.is_in(released.drain(..)))
+                .filter(notification::Column::LeaseOwner.eq(owner.as_str()))
+                .exec(&state.db)
+                .await;
+            if let Err(err) = result {
+                tracing::error!(%err, "cannot hand back notifications that waited too long");
+            }
+        }
     }
 }
 

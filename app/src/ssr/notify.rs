@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use sdk::sign::Charset;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 
 use super::db::{app, notification, notification_attempt};
@@ -395,6 +396,9 @@ pub fn next_state(
     next
 }
 
+/// Ids per `IN (…)` list: far below SQLite's and PostgreSQL's bound-parameter limits.
+const GROUP_CHUNK: usize = 1000;
+
 /// Records attempts and moves their notifications, in one transaction.
 ///
 /// With `owner` (the dispatcher), a notification whose lease another dispatcher
@@ -434,54 +438,64 @@ pub async fn record(
     notification_attempt::Entity::insert_many(attempts)
         .exec(&txn)
         .await?;
-    for d in deliveries {
-        let next = next_state(
-            schedule,
-            &d.notification,
-            d.outcome.delivered,
-            d.manual,
-            d.fast,
-            now,
-        );
-        let mut update = notification::Entity::update_many()
+    // Scheduled attempts that lead to the same next state are moved by one UPDATE
+    // (in a drain, nearly all of them): a handful of statements per batch, not one per row.
+    let mut groups: Vec<(NextState, Vec<i64>)> = Vec::new();
+    for d in deliveries.iter().filter(|d| !d.manual) {
+        let next = next_state(schedule, &d.notification, d.outcome.delivered, false, d.fast, now);
+        match groups.iter_mut().find(|(state, _)| *state == next) {
+            Some((_, ids)) => ids.push(d.notification.id),
+            None => groups.push((next, vec![d.notification.id])),
+        }
+    }
+    let counted = || {
+        notification::Entity::update_many()
             .col_expr(
                 notification::Column::Attempts,
                 Expr::col(notification::Column::Attempts).add(1),
             )
             .col_expr(notification::Column::UpdatedAt, now.into())
-            .filter(notification::Column::Id.eq(d.notification.id));
-        if !d.manual {
-            update = update
-                .col_expr(notification::Column::Status, next.status.into())
+    };
+    for (next, ids) in groups {
+        for chunk in ids.chunks(GROUP_CHUNK) {
+            if let Some(owner) = owner {
+                // Another dispatcher took these leases over (this one stalled past their
+                // expiry): it owns their state now, but these attempts happened and count.
+                counted()
+                    .filter(notification::Column::Id.is_in(chunk.iter().copied()))
+                    .filter(
+                        Condition::any()
+                            .add(notification::Column::LeaseOwner.is_null())
+                            .add(notification::Column::LeaseOwner.ne(owner)),
+                    )
+                    .exec(&txn)
+                    .await?;
+            }
+            let mut update = counted()
+                .col_expr(notification::Column::Status, next.status.clone().into())
                 .col_expr(notification::Column::NextAttemptAt, next.next_attempt_at.into())
                 .col_expr(notification::Column::ScheduleStep, next.schedule_step.into())
-                .col_expr(notification::Column::Scenario, next.scenario.into())
+                .col_expr(notification::Column::Scenario, next.scenario.clone().into())
                 .col_expr(notification::Column::DeliveredAt, next.delivered_at.into())
                 .col_expr(notification::Column::LeaseOwner, Option::<String>::None.into())
-                .col_expr(notification::Column::LeaseExpiresAt, Option::<i64>::None.into());
+                .col_expr(notification::Column::LeaseExpiresAt, Option::<i64>::None.into())
+                .filter(notification::Column::Id.is_in(chunk.iter().copied()));
             if let Some(owner) = owner {
                 update = update.filter(notification::Column::LeaseOwner.eq(owner));
             }
-        } else if d.outcome.delivered {
+            update.exec(&txn).await?;
+        }
+    }
+    // Manual attempts only count, and mark a notification delivered when they deliver.
+    for d in deliveries.iter().filter(|d| d.manual) {
+        let mut update = counted().filter(notification::Column::Id.eq(d.notification.id));
+        if d.outcome.delivered {
             update = update
                 .col_expr(notification::Column::Status, "delivered".into())
                 .col_expr(notification::Column::NextAttemptAt, Option::<i64>::None.into())
                 .col_expr(notification::Column::DeliveredAt, Some(now).into());
         }
-        let lease_lost = owner.is_some() && !d.manual;
-        if update.exec(&txn).await?.rows_affected == 0 && lease_lost {
-            // Another dispatcher took the lease (this one stalled past its expiry): it
-            // owns the state now, but this attempt happened and still counts.
-            notification::Entity::update_many()
-                .col_expr(
-                    notification::Column::Attempts,
-                    Expr::col(notification::Column::Attempts).add(1),
-                )
-                .col_expr(notification::Column::UpdatedAt, now.into())
-                .filter(notification::Column::Id.eq(d.notification.id))
-                .exec(&txn)
-                .await?;
-        }
+        update.exec(&txn).await?;
     }
     txn.commit().await
 }
