@@ -36,13 +36,13 @@ use app::ssr::state::AppState;
 const BATCH: usize = 500;
 /// How often the queue is polled when nothing wakes the dispatcher (other
 /// processes may queue work; scheduled retries come due).
-const POLL: Duration = Duration::from_millis(250);
+const POLL: Duration = Duration::from_millis(100);
 /// A saturated host's rows come back this much later.
 const HOST_BACKOFF_MS: i64 = 250;
 /// Rows one host may hold in this process, waiting for a slot or in flight.
-const HOST_QUEUE: usize = 2 * BATCH;
+const HOST_QUEUE: usize = 3 * BATCH;
 /// Rows this process holds in all (waiting or in flight): the claim budget.
-const ADMITTED: usize = 8 * BATCH;
+const ADMITTED: usize = 6 * BATCH;
 
 /// What a delivery task hands to the recorder.
 enum Finished {
@@ -119,6 +119,8 @@ async fn run(state: AppState, owner: String, mut stop: watch::Receiver<bool>) {
         max_wait: lease.saturating_sub(state.settings.notify_timeout + Duration::from_secs(2)),
     };
     let mut last_prune: Option<i64> = None;
+    // The queue of the last host found full, while it stays short of room.
+    let mut saturated: Option<Arc<Semaphore>> = None;
     tracing::info!(%owner, "dispatcher started");
     while !*stop.borrow() {
         let now = state.clock.now_ms();
@@ -126,24 +128,42 @@ async fn run(state: AppState, owner: String, mut stop: watch::Receiver<bool>) {
             last_prune = Some(now);
             prune(&state, now).await;
         }
-        let capacity = shared.admitted.available_permits().min(BATCH);
+        let mut capacity = shared.admitted.available_permits().min(BATCH);
+        if let Some(queue) = &saturated {
+            // The last round found a host full: claim no more than it has room for, so
+            // its rows are not taken only to be handed back.
+            capacity = capacity.min(queue.available_permits().max(1));
+        }
         let mut claimed = 0;
         let mut deferred = 0;
         if capacity > 0 {
             match claim(&state, &owner, now, lease_ms, capacity).await {
                 Ok(rows) => {
                     claimed = rows.len();
-                    deferred = start_deliveries(&state, &owner, rows, &shared, &mut hosts, now).await;
+                    (deferred, saturated) =
+                        start_deliveries(&state, &owner, rows, &shared, &mut hosts, now).await;
                 }
                 Err(err) => tracing::error!(%err, "cannot lease notifications"),
             }
         }
-        if claimed > 0 && claimed == capacity && deferred * 2 < claimed {
+        if let Some(queue) = saturated.as_ref().filter(|_| deferred > 0) {
+            // Wait (up to one poll) until the full host has room for half a batch.
+            let until = tokio::time::Instant::now() + POLL;
+            while queue.available_permits() < BATCH / 2 && tokio::time::Instant::now() < until {
+                tokio::select! {
+                    _ = shared.freed.notified() => {}
+                    _ = tokio::time::sleep_until(until) => {}
+                    _ = stop.changed() => break,
+                }
+            }
+            continue;
+        }
+        if claimed > 0 && claimed == capacity {
             continue; // more may be due right now
         }
-        // Nothing (more) due, no room, or mostly a saturated host's rows: wait for a
-        // payment, a finished delivery (when short of room) or the next poll.
-        let short = capacity == 0 || deferred > 0;
+        // Nothing (more) due, or no room: wait for a payment, a finished delivery (when
+        // short of room) or the next poll.
+        let short = capacity == 0;
         tokio::select! {
             _ = state.wake.notified() => {}
             _ = shared.freed.notified(), if short => {}
@@ -228,8 +248,9 @@ fn authority(url: &str) -> String {
     }
 }
 
-/// Starts a task per leased row; returns how many rows were handed back because
-/// their host already holds [`HOST_QUEUE`] rows.
+/// Starts a task per leased row. Returns how many rows were handed back because
+/// their host already holds [`HOST_QUEUE`] rows, and the queue of the fullest host
+/// of this batch when it is full or has room for less than half a batch.
 async fn start_deliveries(
     state: &AppState,
     owner: &str,
@@ -237,13 +258,13 @@ async fn start_deliveries(
     shared: &Shared,
     hosts: &mut HashMap<String, Host>,
     now: i64,
-) -> usize {
+) -> (usize, Option<Arc<Semaphore>>) {
     if rows.is_empty() {
-        return 0;
+        return (0, None);
     }
     let app_ids: HashSet<i64> = rows.iter().map(|row| row.app_id).collect();
     // Each app's key is decrypted once per batch, not once per delivery.
-    let apps: HashMap<i64, (app_entity::Model, Arc<AppKey>)> = match app_entity::Entity::find()
+    let apps: HashMap<i64, Arc<(app_entity::Model, AppKey)>> = match app_entity::Entity::find()
         .filter(app_entity::Column::Id.is_in(app_ids))
         .all(&state.db)
         .await
@@ -251,7 +272,7 @@ async fn start_deliveries(
         Ok(apps) => apps
             .into_iter()
             .filter_map(|app| match apps::current_key(&state.master_key, &app) {
-                Ok(key) => Some((app.id, (app, Arc::new(key)))),
+                Ok(key) => Some((app.id, Arc::new((app, key)))),
                 Err(err) => {
                     tracing::error!(appid = %app.appid, %err, "cannot decrypt an app key");
                     None
@@ -261,7 +282,7 @@ async fn start_deliveries(
         Err(err) => {
             // The leases expire and the rows are taken again.
             tracing::error!(%err, "cannot load the apps of leased notifications");
-            return 0;
+            return (0, None);
         }
     };
     if hosts.len() > 10_000 {
@@ -269,8 +290,9 @@ async fn start_deliveries(
     }
     let per_host = state.settings.dispatch_per_host;
     let mut deferred = Vec::new();
+    let mut fullest: Option<Arc<Semaphore>> = None;
     for row in rows {
-        let Some((app, key)) = apps.get(&row.app_id).cloned() else {
+        let Some(app) = apps.get(&row.app_id).cloned() else {
             deferred.push(row.id);
             continue;
         };
@@ -281,7 +303,13 @@ async fn start_deliveries(
                 queue: Arc::new(Semaphore::new(HOST_QUEUE)),
             })
             .clone();
-        let Ok(queued) = host.queue.try_acquire_owned() else {
+        if fullest
+            .as_ref()
+            .is_none_or(|queue| host.queue.available_permits() < queue.available_permits())
+        {
+            fullest = Some(host.queue.clone());
+        }
+        let Ok(queued) = host.queue.clone().try_acquire_owned() else {
             deferred.push(row.id);
             continue;
         };
@@ -305,7 +333,7 @@ async fn start_deliveries(
             let finished = tokio::select! {
                 slots = tokio::time::timeout(shared.max_wait, slots) => match slots {
                     Ok(Some((at_host, overall))) => {
-                        let delivery = notify::deliver(&state, &app, &key, row, false).await;
+                        let delivery = notify::deliver(&state, &app.0, &app.1, row, false).await;
                         drop(at_host);
                         // The recorder only stops after every sender is gone.
                         let _ = shared.results.send(Finished::Attempt(Box::new(delivery))).await;
@@ -341,7 +369,8 @@ async fn start_deliveries(
             tracing::error!(%err, "cannot hand back notifications of a busy host");
         }
     }
-    count
+    let saturated = fullest.filter(|queue| count > 0 || queue.available_permits() < BATCH / 2);
+    (count, saturated)
 }
 
 /// Writes finished attempts (and hands back rows that never started) in batches.
