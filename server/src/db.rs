@@ -12,6 +12,9 @@ use crate::error::{Error, Result};
 /// Connections in a SQLite pool: reads in parallel with the single writer.
 const SQLITE_CONNECTIONS: u32 = 4;
 
+/// Prepared statements kept per SQLite connection (sqlx's default is 100).
+const SQLITE_STATEMENT_CACHE: usize = 24;
+
 /// Connects to SQLite (file, WAL) or PostgreSQL, failing fast when unreachable.
 pub async fn connect(url: &str) -> Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
@@ -33,6 +36,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection> {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true)
+                // Batch statements (IN lists, multi-row inserts) differ by length, and each
+                // prepared one holds a large program: a small cache keeps memory bounded
+                // while the hot fixed queries stay in it.
+                .statement_cache_capacity(SQLITE_STATEMENT_CACHE)
         });
     }
     let db = Database::connect(options)

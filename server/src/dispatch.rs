@@ -333,7 +333,8 @@ async fn start_deliveries(
             let finished = tokio::select! {
                 slots = tokio::time::timeout(shared.max_wait, slots) => match slots {
                     Ok(Some((at_host, overall))) => {
-                        let delivery = notify::deliver(&state, &app.0, &app.1, row, false).await;
+                        // Boxed: a waiting task stays small; the request's state exists only while it runs.
+                        let delivery = Box::pin(notify::deliver(&state, &app.0, &app.1, row, false)).await;
                         drop(at_host);
                         // The recorder only stops after every sender is gone.
                         let _ = shared.results.send(Finished::Attempt(Box::new(delivery))).await;
