@@ -68,6 +68,8 @@ pub struct SessionInfo {
     pub user: Option<CurrentUser>,
     /// A one-time message left by the previous form post.
     pub flash: Option<Flash>,
+    /// The path of the page load that took the flash: the only page it is for.
+    pub flash_path: String,
 }
 
 /// An app as listed on `/apps`.

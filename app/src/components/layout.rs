@@ -61,12 +61,16 @@ pub fn Header() -> impl IntoView {
     }
 }
 
-/// The success message left by the previous form post, if any.
+/// The success message left by the previous form post, if any, on the page it was
+/// left for (not on pages reached by client-side navigation afterwards).
 #[component]
 pub fn Notice() -> impl IntoView {
-    let notice = expect_context::<SessionInfo>()
-        .flash
-        .map(|flash| flash.notice)
-        .unwrap_or_default();
-    (!notice.is_empty()).then(|| view! { <p class="notice" role="status">{notice}</p> })
+    let info = expect_context::<SessionInfo>();
+    let notice = info.flash.map(|flash| flash.notice).unwrap_or_default();
+    let location = leptos_router::hooks::use_location();
+    let path = info.flash_path;
+    move || {
+        (!notice.is_empty() && location.pathname.get() == path)
+            .then(|| view! { <p class="notice" role="status">{notice.clone()}</p> })
+    }
 }

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::apps::get_app;
 use crate::pages::{FieldError, FormError, app_detail::AppMissing};
-use crate::types::{Flash, SessionInfo};
+use crate::types::Flash;
 
 /// The app's fields, filled from `values`, with an error under each bad field.
 #[component]
@@ -73,7 +73,7 @@ fn AppFields(values: BTreeMap<String, String>, flash: Flash) -> impl IntoView {
 /// `/apps/new`.
 #[component]
 pub fn NewAppPage() -> impl IntoView {
-    let flash = expect_context::<SessionInfo>().flash.unwrap_or_default();
+    let flash = crate::pages::use_flash();
     let values = flash.values.clone();
     view! {
         <section class="card">
@@ -93,7 +93,7 @@ pub fn NewAppPage() -> impl IntoView {
 /// `/apps/{appid}/edit`: filled from the app, or from what was typed after an error.
 #[component]
 pub fn EditAppPage() -> impl IntoView {
-    let flash = expect_context::<SessionInfo>().flash.unwrap_or_default();
+    let flash = crate::pages::use_flash();
     let params = use_params_map();
     let appid = move || params.read().get("appid").unwrap_or_default();
     let app = Resource::new_blocking(appid, get_app);

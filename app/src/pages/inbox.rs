@@ -6,7 +6,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::console::list_inbox;
 use crate::pages::FormError;
-use crate::types::{InboxInfo, InboxMessageView, SessionInfo, format_time};
+use crate::types::{InboxInfo, InboxMessageView, format_time};
 
 const ANSWERS: [(&str, &str); 3] = [
     ("success", "success (acknowledged)"),
@@ -17,7 +17,7 @@ const ANSWERS: [(&str, &str); 3] = [
 /// The inbox page.
 #[component]
 pub fn InboxPage() -> impl IntoView {
-    let flash = expect_context::<SessionInfo>().flash.unwrap_or_default();
+    let flash = crate::pages::use_flash();
     let query = use_query_map();
     let filter = move || {
         let query = query.read();

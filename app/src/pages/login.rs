@@ -5,12 +5,11 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::password_field::PasswordField;
 use crate::pages::FormError;
-use crate::types::SessionInfo;
 
 /// The login form. Errors come back as a flash message after the redirect.
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let flash = expect_context::<SessionInfo>().flash.unwrap_or_default();
+    let flash = crate::pages::use_flash();
     let next = use_query_map().read_untracked().get("next").unwrap_or_default();
     view! {
         <section class="card narrow">

@@ -17,6 +17,19 @@ pub mod transactions;
 
 use leptos::prelude::*;
 
+use crate::types::{Flash, SessionInfo};
+
+/// The flash message left for this page. After a client-side navigation (JavaScript
+/// on) the page is another one, and the message belongs to the page that was left.
+pub fn use_flash() -> Flash {
+    let info = expect_context::<SessionInfo>();
+    let here = leptos_router::hooks::use_location().pathname.get_untracked();
+    match info.flash {
+        Some(flash) if here == info.flash_path => flash,
+        _ => Flash::default(),
+    }
+}
+
 /// The message under a form field; renders nothing for an empty message.
 #[component]
 pub fn FieldError(

@@ -7,6 +7,23 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::console::{get_notification, list_notifications};
 use crate::types::{AttemptDetail, NotificationView, format_time};
 
+/// How often a page with pending notifications reloads its data (JavaScript on).
+const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Live refresh: with JavaScript on, calls `refetch` a few seconds after `pending()`
+/// becomes true, and again after each reload while it stays true. Without
+/// JavaScript the page's "Refresh" link does the same by hand.
+pub fn refresh_while(pending: impl Fn() -> bool + 'static, refetch: impl Fn() + Clone + 'static) {
+    Effect::new(move |_| {
+        if pending() {
+            let refetch = refetch.clone();
+            if let Ok(handle) = set_timeout_with_handle(refetch, REFRESH_EVERY) {
+                on_cleanup(move || handle.clear());
+            }
+        }
+    });
+}
+
 /// "in 42 s", "in 3 min", or "due now", from `now` to `at`.
 pub fn next_attempt_in(at: Option<i64>, now: i64) -> String {
     match at {
@@ -89,13 +106,21 @@ pub fn NotificationsPage() -> impl IntoView {
         )
     };
     let page = Resource::new_blocking(filter, |(status, before)| list_notifications(status, before));
+    refresh_while(
+        move || {
+            page.with(
+                |page| matches!(page, Some(Ok(page)) if page.rows.iter().any(|n| n.status == "pending")),
+            )
+        },
+        move || page.refetch(),
+    );
     view! {
         <section>
             <h1>"Notifications"</h1>
             <p class="muted">
                 "Every server-to-server notification of your sandbox orders. Attempt 1 goes out at once; failures are retried after 1, 2, 4, 8, 16 and 32 minutes (seconds for apps in fast mode)."
             </p>
-            <Suspense fallback=|| ()>
+            <Transition fallback=|| ()>
                 {move || {
                     let (status, _) = filter();
                     Suspend::new(async move {
@@ -157,7 +182,7 @@ pub fn NotificationsPage() -> impl IntoView {
                         }
                     })
                 }}
-            </Suspense>
+            </Transition>
         </section>
     }
 }
@@ -191,8 +216,12 @@ pub fn NotificationPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("notify_id").unwrap_or_default();
     let detail = Resource::new_blocking(id, get_notification);
+    refresh_while(
+        move || detail.with(|detail| matches!(detail, Some(Ok(n)) if n.status == "pending")),
+        move || detail.refetch(),
+    );
     view! {
-        <Suspense fallback=|| ()>
+        <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(err) => {
@@ -259,7 +288,7 @@ pub fn NotificationPage() -> impl IntoView {
                     }
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

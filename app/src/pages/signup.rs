@@ -4,12 +4,11 @@ use leptos::prelude::*;
 
 use crate::components::password_field::PasswordField;
 use crate::pages::FormError;
-use crate::types::SessionInfo;
 
 /// The sign-up form. After an error it comes back filled with what was typed.
 #[component]
 pub fn SignupPage() -> impl IntoView {
-    let flash = expect_context::<SessionInfo>().flash.unwrap_or_default();
+    let flash = crate::pages::use_flash();
     view! {
         <section class="card narrow">
             <h1>"Create your ISV account"</h1>

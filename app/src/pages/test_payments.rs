@@ -5,7 +5,6 @@ use leptos::prelude::*;
 
 use crate::api::apps::list_apps;
 use crate::pages::{FieldError, FormError};
-use crate::types::SessionInfo;
 
 const SCENARIOS: &[(&str, &str)] = &[
     ("normal", "Normal: paid, notified until acknowledged"),
@@ -20,7 +19,7 @@ const SCENARIOS: &[(&str, &str)] = &[
 /// The test payment form.
 #[component]
 pub fn TestPaymentsPage() -> impl IntoView {
-    let flash = expect_context::<SessionInfo>().flash.unwrap_or_default();
+    let flash = crate::pages::use_flash();
     let apps = Resource::new_blocking(|| (), |_| list_apps());
     view! {
         <section class="card">

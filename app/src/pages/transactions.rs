@@ -6,7 +6,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::console::{get_transaction, list_transactions};
 use crate::components::copy_button::CopyButton;
-use crate::pages::notifications::AttemptTable;
+use crate::pages::notifications::{AttemptTable, refresh_while};
 use crate::protocol::{trade_state, yuan};
 use crate::types::{TransactionDetail, format_time};
 
@@ -219,8 +219,16 @@ pub fn TransactionPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("transaction_id").unwrap_or_default();
     let detail = Resource::new_blocking(id, get_transaction);
+    refresh_while(
+        move || {
+            detail.with(|detail| {
+                matches!(detail, Some(Ok(d)) if d.notifications.iter().any(|n| n.status == "pending"))
+            })
+        },
+        move || detail.refetch(),
+    );
     view! {
-        <Suspense fallback=|| ()>
+        <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(detail) => transaction_view(detail).into_any(),
@@ -236,7 +244,7 @@ pub fn TransactionPage() -> impl IntoView {
                     }
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

@@ -83,7 +83,12 @@ pub async fn load_current_user(
             }
         };
         let user = req.extensions().get::<CurrentUser>().cloned();
-        req.extensions_mut().insert(SessionInfo { user, flash });
+        let flash_path = req.uri().path().to_owned();
+        req.extensions_mut().insert(SessionInfo {
+            user,
+            flash,
+            flash_path,
+        });
     }
     next.run(req).await
 }
