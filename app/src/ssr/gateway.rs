@@ -519,8 +519,8 @@ pub async fn settle(
         Settlement::Pay { buyer_id } => (trade_state::PAID, buyer_id.clone(), String::new()),
         Settlement::Fail { reason } => (trade_state::FAILED, order.buyer_id.clone(), reason.clone()),
     };
-    let txn = db.begin().await?;
-    let moved = order::Entity::update_many()
+    // One round trip: the conditional UPDATE returns the row it moved.
+    let mut update = order::Entity::update_many()
         .col_expr(order::Column::TradeState, state.into())
         .col_expr(order::Column::BuyerId, buyer_id.into())
         .col_expr(order::Column::PayInfo, pay_info.into())
@@ -529,18 +529,21 @@ pub async fn settle(
         .filter(order::Column::Id.eq(order.id))
         .filter(order::Column::TradeState.eq(trade_state::CREATED))
         .filter(order::Column::ExpiresAt.gt(now))
-        .exec(&txn)
-        .await?;
-    let current = order::Entity::find_by_id(order.id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| GatewayError::busy("settled order vanished"))?;
-    if moved.rows_affected == 1 {
-        let queued = queue_notification(&txn, app, &current, now).await?;
+        .into_query();
+    update.returning_all();
+    let statement = db.get_database_backend().build(&update);
+    let txn = db.begin().await?;
+    if let Some(moved) = order::Entity::find().from_raw_sql(statement).one(&txn).await? {
+        let queued = queue_notification(&txn, app, &moved, now).await?;
         txn.commit().await?;
-        return Ok((current, Some(queued)));
+        return Ok((moved, Some(queued)));
     }
     txn.commit().await?;
+    // Not moved: a double click, or an order that is no longer payable.
+    let current = order::Entity::find_by_id(order.id)
+        .one(db)
+        .await?
+        .ok_or_else(|| GatewayError::busy("settled order vanished"))?;
     let current = close_if_expired(db, current, now).await?;
     match (current.trade_state, &settlement) {
         (trade_state::PAID, Settlement::Pay { .. }) => Ok((current, None)),
