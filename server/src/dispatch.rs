@@ -130,9 +130,14 @@ async fn run(state: AppState, owner: String, mut stop: watch::Receiver<bool>) {
         }
         let mut capacity = shared.admitted.available_permits().min(BATCH);
         if let Some(queue) = &saturated {
-            // The last round found a host full: claim no more than it has room for, so
-            // its rows are not taken only to be handed back.
-            capacity = capacity.min(queue.available_permits().max(1));
+            // The last round found a host (nearly) full. If it has room again, it is
+            // draining: claim no more than that room, so its rows are not taken only to
+            // be handed back. If it is still full it is slow: claim a whole batch, so
+            // its due rows are handed back in bulk and other hosts' rows get through.
+            let room = queue.available_permits();
+            if room >= BATCH / 2 {
+                capacity = capacity.min(room);
+            }
         }
         let mut claimed = 0;
         let mut deferred = 0;

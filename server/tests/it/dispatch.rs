@@ -379,11 +379,14 @@ async fn a_slow_host_does_not_delay_other_hosts(backend: Backend) {
     let merchant = Merchant::with(&db, "slow@example.com", &[("PORTAL_NOTIFY_TIMEOUT", "20s")]).await;
     let hanging = Receiver::start_with(Behaviour::Hang).await;
     let fast = Receiver::start("success").await;
-    // One real notification, then 150 more for the hanging host queued at once.
+    // One real notification, then 3,000 more for the hanging host, all due before any
+    // other host's: more than one host may hold in a dispatcher, so most of them are
+    // handed back again and again while the fast host's rows must still get through.
     test_payment(&merchant, "normal", &hanging.url).await;
     let conn = db.connect().await;
     let template = notification::Entity::find().one(&conn).await.unwrap().unwrap();
-    clone_notifications(&conn, &template, 150, "slow", &hanging.url).await;
+    clone_notifications(&conn, &template, 1500, "slow", &hanging.url).await;
+    clone_notifications(&conn, &template, 1500, "later", &hanging.url).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
         hanging.count() <= 64,
