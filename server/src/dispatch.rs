@@ -27,7 +27,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
 
 use app::ssr::apps;
-use app::ssr::db::{app as app_entity, notification, notification_attempt};
+use app::ssr::db::{app as app_entity, inbox_message, notification, notification_attempt};
 use app::ssr::keys::AppKey;
 use app::ssr::notify::{self, Delivery};
 use app::ssr::state::AppState;
@@ -442,7 +442,7 @@ async fn release_all(state: &AppState, owner: &str) {
     }
 }
 
-/// Deletes attempts older than the retention period.
+/// Deletes attempts, and messages of the built-in inboxes, older than the retention period.
 async fn prune(state: &AppState, now: i64) {
     let cutoff = now - i64::from(state.settings.notify_retention_days) * 86_400_000;
     match notification_attempt::Entity::delete_many()
@@ -455,6 +455,17 @@ async fn prune(state: &AppState, now: i64) {
         }
         Ok(_) => {}
         Err(err) => tracing::warn!(%err, "cannot prune notification attempts"),
+    }
+    match inbox_message::Entity::delete_many()
+        .filter(inbox_message::Column::ReceivedAt.lt(cutoff))
+        .exec(&state.db)
+        .await
+    {
+        Ok(result) if result.rows_affected > 0 => {
+            tracing::info!(deleted = result.rows_affected, "pruned old inbox messages")
+        }
+        Ok(_) => {}
+        Err(err) => tracing::warn!(%err, "cannot prune inbox messages"),
     }
 }
 

@@ -623,9 +623,26 @@ async fn attempts_past_the_retention_period_are_pruned(backend: Backend) {
         .unwrap();
     }
     wait_count(&conn, attempts, 3, 5).await;
+    // Two messages of the app's built-in inbox, as old.
+    let app = rows(&conn, "SELECT id, isv_id FROM apps").await;
+    let (app_id, isv_id) = (
+        app[0].try_get::<i64>("", "id").unwrap(),
+        app[0].try_get::<i64>("", "isv_id").unwrap(),
+    );
+    for age in [3 * day, day] {
+        conn.execute_unprepared(&format!(
+            "INSERT INTO inbox_messages (isv_id, app_id, received_at, method, params, notify_id, verdict, answer) \
+             VALUES ({isv_id}, {app_id}, {}, 'GET', 'a=1', '', 'unsigned', 'success')",
+            start - age
+        ))
+        .await
+        .unwrap();
+    }
+    let messages = "SELECT COUNT(*) AS n FROM inbox_messages";
     // Pruning runs hourly by the dispatcher's clock.
     clock.advance(3_600_001);
     wait_count(&conn, attempts, 2, 10).await;
+    wait_count(&conn, messages, 1, 10).await;
     let oldest = rows(&conn, "SELECT MIN(started_at) AS n FROM notification_attempts").await;
     assert_eq!(oldest[0].try_get::<i64>("", "n").unwrap(), start - day);
 }
