@@ -235,25 +235,26 @@ pub async fn receive(
     else {
         return Ok(None);
     };
-    let verdict = verdict(master, &app, raw, now);
-    let notify_id = Params::parse(raw)
-        .ok()
+    let params = Params::parse(raw).ok();
+    let verdict = verdict(master, &app, params.as_ref(), now);
+    let notify_id = params
+        .as_ref()
         .and_then(|params| params.get("notify_id").map(|id| id.chars().take(64).collect()))
         .unwrap_or_default();
-    let mut params = String::from_utf8_lossy(raw).into_owned();
-    if params.len() > MAX_STORED {
+    let mut stored = String::from_utf8_lossy(raw).into_owned();
+    if stored.len() > MAX_STORED {
         let mut end = MAX_STORED;
-        while !params.is_char_boundary(end) {
+        while !stored.is_char_boundary(end) {
             end -= 1;
         }
-        params.truncate(end);
+        stored.truncate(end);
     }
     inbox_message::ActiveModel {
         isv_id: Set(inbox.isv_id),
         app_id: Set(inbox.app_id),
         received_at: Set(now),
         method: Set(method.chars().take(8).collect()),
-        params: Set(params),
+        params: Set(stored),
         notify_id: Set(notify_id),
         verdict: Set(verdict.into()),
         answer: Set(inbox.answer.clone()),
@@ -265,8 +266,8 @@ pub async fn receive(
 }
 
 /// Whether the received parameters carry a signature of this app that verifies.
-fn verdict(master: &MasterKey, app: &app::Model, raw: &[u8], now: i64) -> &'static str {
-    let Ok(params) = Params::parse(raw) else {
+fn verdict(master: &MasterKey, app: &app::Model, params: Option<&Params>, now: i64) -> &'static str {
+    let Some(params) = params else {
         return "invalid";
     };
     let Some(sign) = params.non_empty("sign") else {

@@ -26,14 +26,7 @@ fn failure(err: AppsError) -> Response {
             errors.into_values().collect::<Vec<_>>().join(" "),
         )
             .into_response(),
-        AppsError::Internal(detail) => {
-            tracing::error!(%detail, "app action failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong on our side; please try again.",
-            )
-                .into_response()
-        }
+        AppsError::Internal(detail) => super::internal_error("app action failed", &detail),
     }
 }
 

@@ -174,14 +174,7 @@ fn not_found(err: NotifyError) -> Response {
         NotifyError::NotFound => {
             (axum::http::StatusCode::NOT_FOUND, "Notification not found.").into_response()
         }
-        NotifyError::Db(err) => {
-            tracing::error!(%err, "notification action failed");
-            (
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong on our side; please try again.",
-            )
-                .into_response()
-        }
+        NotifyError::Db(err) => super::internal_error("notification action failed", &err),
     }
 }
 
@@ -272,13 +265,6 @@ pub async fn set_inbox_answer(
             flash_and_redirect(&session, flash, "/inbox").await
         }
         Err(InboxError::NotFound) => (axum::http::StatusCode::NOT_FOUND, "App not found.").into_response(),
-        Err(InboxError::Db(err)) => {
-            tracing::error!(%err, "cannot set an inbox's answer");
-            (
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong on our side; please try again.",
-            )
-                .into_response()
-        }
+        Err(InboxError::Db(err)) => super::internal_error("cannot set an inbox's answer", &err),
     }
 }

@@ -14,6 +14,8 @@ use app::ssr::session::{FLASH_KEY, USER_ID_KEY};
 use app::ssr::state::AppState;
 use app::types::{CurrentUser, Flash, SessionInfo};
 
+use super::internal_error;
+
 /// Portal sections that need a logged-in user; subpaths included.
 const PRIVATE_PREFIXES: [&str; 8] = [
     "/dashboard",
@@ -51,8 +53,7 @@ pub async fn load_current_user(
     let user_id = match session.get::<i64>(USER_ID_KEY).await {
         Ok(user_id) => user_id,
         Err(err) => {
-            tracing::error!(%err, "cannot load the session");
-            return internal_error();
+            return internal_error("cannot load the session", &err);
         }
     };
     if let Some(user_id) = user_id {
@@ -65,8 +66,7 @@ pub async fn load_current_user(
                 let _ = session.flush().await;
             }
             Err(err) => {
-                tracing::error!(%err, "cannot load the session's user");
-                return internal_error();
+                return internal_error("cannot load the session's user", &err);
             }
         }
     }
@@ -78,8 +78,7 @@ pub async fn load_current_user(
         let flash = match take_flash(&session).await {
             Ok(flash) => flash,
             Err(err) => {
-                tracing::error!(%err, "cannot take the flash message");
-                return internal_error();
+                return internal_error("cannot take the flash message", &err);
             }
         };
         let user = req.extensions().get::<CurrentUser>().cloned();
@@ -103,14 +102,6 @@ async fn take_flash(session: &Session) -> Result<Option<Flash>, tower_sessions::
         }
         None => Ok(None),
     }
-}
-
-fn internal_error() -> Response {
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong on our side; please try again.",
-    )
-        .into_response()
 }
 
 /// HTTP redirects for page loads: logged-out visitors to `/login?next=…`,

@@ -14,6 +14,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use app::types::CurrentUser;
 
+/// A 500 answer for a failure on our side; `detail` goes to the log, never to the user.
+pub fn internal_error(context: &str, detail: &dyn std::fmt::Display) -> Response {
+    tracing::error!(%detail, "{context}");
+    (
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side; please try again.",
+    )
+        .into_response()
+}
+
 /// Extractor: the logged-in user and the client IP; logged-out requests are sent to `/login`.
 pub struct LoggedIn(pub CurrentUser, pub String);
 

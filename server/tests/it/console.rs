@@ -28,7 +28,12 @@ async fn pay_by_form(merchant: &Merchant, body: &str, scenario: &str, notify_url
     location
 }
 
-async fn json(merchant: &Merchant, function: &str, form: &[(&str, &str)]) -> (StatusCode, serde_json::Value) {
+/// Calls a server function as a form post; returns its status and JSON answer.
+pub async fn json(
+    merchant: &Merchant,
+    function: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, serde_json::Value) {
     let response = merchant.app.post_form(&format!("/api/{function}"), form).await;
     let status = response.status();
     let text = response.text().await.unwrap();

@@ -5,18 +5,9 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
+use crate::console::json;
 use crate::gateway::Merchant;
 use crate::helpers::{Backend, TestDb, db_tests, see_other};
-
-async fn json(merchant: &Merchant, function: &str, form: &[(&str, &str)]) -> (StatusCode, serde_json::Value) {
-    let response = merchant.app.post_form(&format!("/api/{function}"), form).await;
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
-    )
-}
 
 async fn inbox(merchant: &Merchant, appid: &str) -> (StatusCode, serde_json::Value) {
     json(merchant, "list_inbox", &[("appid", appid)]).await
