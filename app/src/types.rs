@@ -15,6 +15,8 @@ pub struct CurrentUser {
     pub email: String,
     /// The ISV's display name.
     pub isv_name: String,
+    /// The language the user chose (`en` or `zh`), if any.
+    pub locale: Option<String>,
 }
 
 /// A message for the next page, after a form post redirected (post/redirect/get).
@@ -70,6 +72,8 @@ pub struct SessionInfo {
     pub flash: Option<Flash>,
     /// The path of the page load that took the flash: the only page it is for.
     pub flash_path: String,
+    /// The language the page is shown in.
+    pub locale: crate::i18n::Locale,
 }
 
 /// An app as listed on `/apps`.

@@ -9,6 +9,7 @@ mod m20261127_000002_apps;
 mod m20261127_000003_orders;
 mod m20261127_000004_notify_schedule;
 mod m20261127_000005_inbox;
+mod m20261127_000006_user_locale;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_orders::Migration),
             Box::new(m20261127_000004_notify_schedule::Migration),
             Box::new(m20261127_000005_inbox::Migration),
+            Box::new(m20261127_000006_user_locale::Migration),
         ]
     }
 }

@@ -33,7 +33,7 @@ use app::{App, shell};
 
 pub use crate::config::Config;
 pub use crate::error::{Error, Result};
-use crate::portal::{apps, auth, console, guard};
+use crate::portal::{apps, auth, console, guard, language};
 use crate::session_store::DbSessionStore;
 
 /// Request bodies above this size are refused with 413 (SPEC §6).
@@ -156,6 +156,7 @@ pub fn router(state: AppState, store: DbSessionStore, config: &Config) -> Router
         .route("/signup", post(auth::signup))
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
+        .route("/language", post(language::switch))
         .route("/apps", post(apps::create))
         .route("/apps/{appid}/edit", post(apps::edit))
         .route("/apps/{appid}/status", post(apps::set_status))

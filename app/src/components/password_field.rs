@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::*;
+
 /// A labelled password input with a "Show" button handled by hydrated code.
 #[component]
 pub fn PasswordField(
@@ -13,6 +15,7 @@ pub fn PasswordField(
     /// The `autocomplete` hint (`current-password` or `new-password`).
     autocomplete: &'static str,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let (shown, set_shown) = signal(false);
     view! {
         <label class="field">
@@ -29,10 +32,10 @@ pub fn PasswordField(
                 <button
                     type="button"
                     class="toggle"
-                    aria-label="Show or hide the password"
+                    aria-label=move || t_string!(i18n, auth.password_toggle)
                     on:click=move |_| set_shown.update(|shown| *shown = !*shown)
                 >
-                    {move || if shown.get() { "Hide" } else { "Show" }}
+                    {move || if shown.get() { t_string!(i18n, auth.hide) } else { t_string!(i18n, auth.show) }}
                 </button>
             </span>
         </label>

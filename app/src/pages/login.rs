@@ -4,29 +4,37 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::password_field::PasswordField;
+use crate::i18n::*;
 use crate::pages::FormError;
 
 /// The login form. Errors come back as a flash message after the redirect.
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let flash = crate::pages::use_flash();
+    let i18n = use_i18n();
     let next = use_query_map().read_untracked().get("next").unwrap_or_default();
     view! {
         <section class="card narrow">
-            <h1>"Log in"</h1>
+            <h1>{t!(i18n, auth.login.title)}</h1>
             <FormError message=flash.error.clone() />
             <form method="post" action="/login" class="stack">
                 <input type="hidden" name="next" value=next />
                 <label class="field">
-                    <span>"E-mail"</span>
+                    <span>{t!(i18n, auth.email)}</span>
                     <input type="email" name="email" autocomplete="email" required value=flash.value("email") />
                 </label>
-                <PasswordField name="password" label="Password" autocomplete="current-password" />
+                <PasswordField
+                    name="password"
+                    label=t_string!(i18n, auth.password)
+                    autocomplete="current-password"
+                />
                 <button type="submit" class="primary">
-                    "Log in"
+                    {t!(i18n, auth.login.submit)}
                 </button>
             </form>
-            <p class="muted">"No account yet? " <a href="/signup">"Sign up"</a></p>
+            <p class="muted">
+                {t!(i18n, auth.login.no_account)} " " <a href="/signup">{t!(i18n, auth.login.sign_up)}</a>
+            </p>
         </section>
     }
 }

@@ -217,7 +217,25 @@ pub async fn create_account(
         isv_id: isv.id,
         email: user.email,
         isv_name: isv.name,
+        locale: None,
     })
+}
+
+/// Remembers the portal language `user_id` chose, for every browser they log in from.
+pub async fn set_locale(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    locale: crate::i18n::Locale,
+) -> Result<(), DbErr> {
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::Locale,
+            sea_orm::sea_query::Expr::value(leptos_i18n::Locale::as_str(locale)),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Loads a user and their ISV by user id.
@@ -232,6 +250,7 @@ pub async fn load_user(db: &impl ConnectionTrait, user_id: i64) -> Result<Option
             isv_id: isv.id,
             email: user.email,
             isv_name: isv.name,
+            locale: user.locale,
         })
     }))
 }

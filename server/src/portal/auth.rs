@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use axum::Form;
 use axum::extract::{ConnectInfo, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -64,7 +65,7 @@ pub async fn signup(
         }
     };
     match create_account(&state.db, email, isv_name, password).await {
-        Ok(user) => log_in(&session, &user, "/apps").await,
+        Ok(user) => log_in(&state, &session, &user, "/apps").await,
         Err(SignupError::DuplicateEmail) => {
             flash_and_redirect(
                 &session,
@@ -91,7 +92,7 @@ pub async fn login(
     match authenticate(&state.db, &form.email, form.password, &peer.ip().to_string()).await {
         Ok(user) => {
             tracing::info!(user_id = user.user_id, "login");
-            log_in(&session, &user, next).await
+            log_in(&state, &session, &user, next).await
         }
         Err(err) => {
             let message = match &err {
@@ -128,7 +129,8 @@ fn safe_next(next: &str) -> &str {
     if local && next != "/" { next } else { "/apps" }
 }
 
-async fn log_in(session: &Session, user: &CurrentUser, to: &str) -> Response {
+async fn log_in(state: &AppState, session: &Session, user: &CurrentUser, to: &str) -> Response {
+    let secure = state.settings.public_url.starts_with("https://");
     // A fresh id at login defeats session fixation.
     let stored = async {
         session.cycle_id().await?;
@@ -138,7 +140,15 @@ async fn log_in(session: &Session, user: &CurrentUser, to: &str) -> Response {
         tracing::error!(%err, "cannot store the session");
         return flash_and_redirect(session, Flash::error(GENERIC_ERROR), "/login").await;
     }
-    Redirect::to(to).into_response()
+    // The user's language outlives the session in this browser (the login page after logout).
+    match user.locale.as_deref().and_then(app::lang::parse) {
+        Some(locale) => (
+            [(header::SET_COOKIE, app::lang::set_cookie(locale, secure))],
+            Redirect::to(to),
+        )
+            .into_response(),
+        None => Redirect::to(to).into_response(),
+    }
 }
 
 pub async fn flash_and_redirect(session: &Session, flash: Flash, to: &str) -> Response {

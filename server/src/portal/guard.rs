@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 use url::Url;
 
+use app::lang;
 use app::ssr::auth::load_user;
 use app::ssr::session::{FLASH_KEY, USER_ID_KEY};
 use app::ssr::state::AppState;
@@ -70,6 +71,18 @@ pub async fn load_current_user(
             }
         }
     }
+    // The language: the user's choice, then the `lang` cookie, then Accept-Language.
+    let locale = {
+        let header = |name| req.headers().get(name).and_then(|value| value.to_str().ok());
+        lang::choose(
+            req.extensions()
+                .get::<CurrentUser>()
+                .and_then(|user| user.locale.as_deref()),
+            header(header::COOKIE).and_then(|cookies| lang::cookie_value(cookies, lang::COOKIE)),
+            header(header::ACCEPT_LANGUAGE),
+        )
+    };
+    req.extensions_mut().insert(locale);
     let is_page = matches!(*req.method(), Method::GET | Method::HEAD)
         && !NOT_PAGES
             .iter()
@@ -87,6 +100,7 @@ pub async fn load_current_user(
             user,
             flash,
             flash_path,
+            locale,
         });
     }
     next.run(req).await

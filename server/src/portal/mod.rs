@@ -5,6 +5,7 @@ pub mod apps;
 pub mod auth;
 pub mod console;
 pub mod guard;
+pub mod language;
 
 use std::net::SocketAddr;
 

@@ -13,6 +13,8 @@ pub struct Model {
     pub email: String,
     pub password_hash: String,
     pub created_at: i64,
+    /// The portal language the user chose (`en` or `zh`), if any.
+    pub locale: Option<String>,
 }
 
 impl std::fmt::Debug for Model {
