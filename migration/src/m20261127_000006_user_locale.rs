@@ -21,7 +21,12 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .alter_table(Table::alter().table(Users::Table).drop_column(Users::Locale).to_owned())
+            .alter_table(
+                Table::alter()
+                    .table(Users::Table)
+                    .drop_column(Users::Locale)
+                    .to_owned(),
+            )
             .await
     }
 }
