@@ -16,6 +16,8 @@ export default defineConfig({
   use: {
     baseURL,
     trace: "retain-on-failure",
+    // English unless a test asks for another language (the portal follows Accept-Language).
+    locale: "en-US",
     launchOptions: {
       // Debian's Chromium; Playwright never downloads a browser here.
       executablePath: "/usr/bin/chromium",

@@ -4,11 +4,13 @@
 //! The gateway validates with these tables and the `/docs` page renders them,
 //! so the reference cannot drift from what the server does.
 
-/// A retcode with its meaning.
+/// A retcode with its meaning, in English and in Chinese (for `/docs`; the
+/// gateway's `retmsg` texts are English and live with the gateway).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retcode {
     pub code: u32,
     pub meaning: &'static str,
+    pub meaning_zh: &'static str,
 }
 
 pub const OK: u32 = 0;
@@ -30,78 +32,98 @@ pub const RETCODES: &[Retcode] = &[
     Retcode {
         code: OK,
         meaning: "OK",
+        meaning_zh: "成功",
     },
     Retcode {
         code: MISSING,
         meaning: "required parameter missing (retmsg names it)",
+        meaning_zh: "缺少必填参数（retmsg 中给出参数名）",
     },
     Retcode {
         code: MALFORMED,
         meaning: "parameter malformed (retmsg names it and the rule)",
+        meaning_zh: "参数格式错误（retmsg 中给出参数名和规则）",
     },
     Retcode {
         code: BAD_SIGNATURE,
         meaning: "signature mismatch",
+        meaning_zh: "签名不一致",
     },
     Retcode {
         code: UNKNOWN_APPID,
         meaning: "unknown appid",
+        meaning_zh: "appid 不存在",
     },
     Retcode {
         code: APP_DISABLED,
         meaning: "app disabled",
+        meaning_zh: "应用已停用",
     },
     Retcode {
         code: UNSUPPORTED,
         meaning: "unsupported sign_type, input_charset or fee_type",
+        meaning_zh: "不支持的 sign_type、input_charset 或 fee_type",
     },
     Retcode {
         code: OUT_TRADE_NO_REUSED,
         meaning: "out_trade_no reused with different parameters",
+        meaning_zh: "out_trade_no 重复使用，但参数不同",
     },
     Retcode {
         code: RATE_LIMITED,
         meaning: "rate limited",
+        meaning_zh: "请求过于频繁，已限流",
     },
     Retcode {
         code: ORDER_CLOSED,
         meaning: "order closed or expired",
+        meaning_zh: "订单已关闭或已过期",
     },
     Retcode {
         code: ORDER_NOT_FOUND,
         meaning: "order not found",
+        meaning_zh: "订单不存在",
     },
     Retcode {
         code: NOTIFY_ID_INVALID,
         meaning: "notify_id invalid or expired",
+        meaning_zh: "notify_id 无效或已过期",
     },
     Retcode {
         code: SYSTEM_BUSY,
         meaning: "system busy (internal error, details logged, not shown)",
+        meaning_zh: "系统繁忙（内部错误，详情已记入日志，不对外显示）",
     },
 ];
 
-/// One request parameter and the rule it must follow.
+/// One request parameter and the rule it must follow, in English (the gateway's
+/// `retmsg` quotes it) and in Chinese (shown by `/docs` only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Param {
     pub name: &'static str,
     pub required: bool,
     pub rule: &'static str,
+    pub rule_zh: &'static str,
 }
 
-const fn req(name: &'static str, rule: &'static str) -> Param {
+/// A rule: (English, Chinese).
+type Rule = (&'static str, &'static str);
+
+const fn req(name: &'static str, rule: Rule) -> Param {
     Param {
         name,
         required: true,
-        rule,
+        rule: rule.0,
+        rule_zh: rule.1,
     }
 }
 
-const fn opt(name: &'static str, rule: &'static str) -> Param {
+const fn opt(name: &'static str, rule: Rule) -> Param {
     Param {
         name,
         required: false,
-        rule,
+        rule: rule.0,
+        rule_zh: rule.1,
     }
 }
 
@@ -120,47 +142,92 @@ pub const RULE_BUYER_ID: &str = "up to 64 characters, no control characters";
 pub const RULE_NOTIFY_ID: &str = "the notify_id of a notification (32 to 64 characters)";
 pub const RULE_TRANSACTION_ID: &str = "28 digits";
 
+const APPID: Rule = (RULE_APPID, "10 位数字");
+const OUT_TRADE_NO: Rule = (RULE_OUT_TRADE_NO, "1 至 32 个字符，限 A-Z a-z 0-9 _ -");
+const TOTAL_FEE: Rule = (RULE_TOTAL_FEE, "整数，单位为分，1 至 10000000000");
+const BODY: Rule = (RULE_BODY, "1 至 128 个字符，不含控制字符");
+const URL: Rule = (RULE_URL, "绝对 http(s) URL，最长 512 个字符");
+const IP: Rule = (RULE_IP, "IPv4 或 IPv6 地址");
+const ATTACH: Rule = (RULE_ATTACH, "最多 127 个字符，不含控制字符");
+const TIME: Rule = (RULE_TIME, "yyyyMMddHHmmss，UTC+8");
+const SIGN_KEY_INDEX: Rule = (RULE_SIGN_KEY_INDEX, "1 或 2");
+const FEE_PART: Rule = (
+    RULE_FEE_PART,
+    "整数，单位为分；product_fee + transport_fee = total_fee",
+);
+const TOKEN: Rule = (RULE_TOKEN, "最多 32 个字符，限 A-Z a-z 0-9 _ -");
+const BUYER_ID: Rule = (RULE_BUYER_ID, "最多 64 个字符，不含控制字符");
+const NOTIFY_ID: Rule = (RULE_NOTIFY_ID, "通知中的 notify_id（32 至 64 个字符）");
+const MD5_HEX: Rule = ("MD5 hex (SPEC §4)", "MD5 十六进制（SPEC §4）");
+
 /// Optional parameters every gateway request may carry.
 pub const COMMON_OPTIONAL: &[Param] = &[
-    opt("input_charset", "UTF-8 (default) or GBK"),
-    opt("sign_type", "MD5 (the default and only value)"),
-    opt("sign_key_index", RULE_SIGN_KEY_INDEX),
+    opt("input_charset", ("UTF-8 (default) or GBK", "UTF-8（默认）或 GBK")),
+    opt(
+        "sign_type",
+        ("MD5 (the default and only value)", "MD5（默认值，也是唯一取值）"),
+    ),
+    opt("sign_key_index", SIGN_KEY_INDEX),
 ];
 
 /// `/gateway/pay.htm` (PayRequest).
 pub const PAY_PARAMS: &[Param] = &[
-    req("appid", RULE_APPID),
-    req("out_trade_no", RULE_OUT_TRADE_NO),
-    req("total_fee", RULE_TOTAL_FEE),
-    req("body", RULE_BODY),
-    req("notify_url", RULE_URL),
-    req("return_url", RULE_URL),
-    req("spbill_create_ip", RULE_IP),
-    req("sign", "uppercase or lowercase MD5 hex (SPEC §4)"),
-    opt("attach", RULE_ATTACH),
-    opt("fee_type", "1 (CNY)"),
-    opt("bank_type", "DEFAULT, or up to 32 characters of A-Z a-z 0-9 _"),
-    opt("time_start", RULE_TIME),
-    opt("time_expire", RULE_TIME),
-    opt("product_fee", RULE_FEE_PART),
-    opt("transport_fee", RULE_FEE_PART),
-    opt("goods_tag", RULE_TOKEN),
-    opt("buyer_id", RULE_BUYER_ID),
+    req("appid", APPID),
+    req("out_trade_no", OUT_TRADE_NO),
+    req("total_fee", TOTAL_FEE),
+    req("body", BODY),
+    req("notify_url", URL),
+    req("return_url", URL),
+    req("spbill_create_ip", IP),
+    req(
+        "sign",
+        (
+            "uppercase or lowercase MD5 hex (SPEC §4)",
+            "MD5 十六进制，大小写均可（SPEC §4）",
+        ),
+    ),
+    opt("attach", ATTACH),
+    opt("fee_type", ("1 (CNY)", "1（人民币）")),
+    opt(
+        "bank_type",
+        (
+            "DEFAULT, or up to 32 characters of A-Z a-z 0-9 _",
+            "DEFAULT，或最多 32 个字符，限 A-Z a-z 0-9 _",
+        ),
+    ),
+    opt("time_start", TIME),
+    opt("time_expire", TIME),
+    opt("product_fee", FEE_PART),
+    opt("transport_fee", FEE_PART),
+    opt("goods_tag", TOKEN),
+    opt("buyer_id", BUYER_ID),
 ];
 
 /// `/gateway/verifynotifyid.xml` (NotifyQueryRequest).
 pub const NOTIFY_QUERY_PARAMS: &[Param] = &[
-    req("appid", RULE_APPID),
-    req("notify_id", RULE_NOTIFY_ID),
-    req("sign", "MD5 hex (SPEC §4)"),
+    req("appid", APPID),
+    req("notify_id", NOTIFY_ID),
+    req("sign", MD5_HEX),
 ];
 
 /// `/gateway/normalorderquery.xml` (OrderQueryRequest): out_trade_no or transaction_id.
 pub const ORDER_QUERY_PARAMS: &[Param] = &[
-    req("appid", RULE_APPID),
-    opt("out_trade_no", "required unless transaction_id is given"),
-    opt("transaction_id", "28 digits; wins over out_trade_no"),
-    req("sign", "MD5 hex (SPEC §4)"),
+    req("appid", APPID),
+    opt(
+        "out_trade_no",
+        (
+            "required unless transaction_id is given",
+            "未提供 transaction_id 时必填",
+        ),
+    ),
+    opt(
+        "transaction_id",
+        (
+            "28 digits; wins over out_trade_no",
+            "28 位数字；与 out_trade_no 同时提供时以它为准",
+        ),
+    ),
+    req("sign", MD5_HEX),
 ];
 
 /// Result parameters of the return redirect and the notification, in this order.

@@ -9,25 +9,27 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use subtle::ConstantTimeEq;
 
+use app::lang;
 use app::protocol::{self, trade_state, yuan};
 use app::ssr::db::{app as app_entity, notification, order};
 use app::ssr::gateway::{self, GatewayError, Settlement};
+use app::ssr::msg::CashierText;
 use app::ssr::state::AppState;
 use sdk::params::Params;
 
 use crate::BODY_LIMIT;
 
 /// Sandbox buyers the cashier offers.
-pub const SANDBOX_BUYERS: &[(&str, &str)] = &[
-    ("sandbox_buyer_10001", "Sandbox buyer A (balance ¥10,000.00)"),
-    ("sandbox_buyer_10002", "Sandbox buyer B (balance ¥500.00)"),
-    ("sandbox_buyer_10003", "Sandbox buyer C (new account)"),
+pub const SANDBOX_BUYERS: [&str; 3] = [
+    "sandbox_buyer_10001",
+    "sandbox_buyer_10002",
+    "sandbox_buyer_10003",
 ];
 
 /// The gateway's routes.
@@ -46,12 +48,16 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The request's parameters: the query string, plus the form body of a POST.
-fn read_params(query: Option<&str>, body: Result<Bytes, BytesRejection>) -> Result<Params, Box<Response>> {
+fn read_params(
+    text: &CashierText,
+    query: Option<&str>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Params, Box<Response>> {
     let too_large = |what: &str| {
-        let mut response = error_page(&GatewayError::new(
-            protocol::MALFORMED,
-            format!("the {what} is over 64 KiB"),
-        ));
+        let mut response = error_page(
+            text,
+            &GatewayError::new(protocol::MALFORMED, format!("the {what} is over 64 KiB")),
+        );
         *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
         Box::new(response)
     };
@@ -61,7 +67,7 @@ fn read_params(query: Option<&str>, body: Result<Bytes, BytesRejection>) -> Resu
         return Err(too_large("query string"));
     }
     Params::parse_parts(&[query.as_bytes(), &body])
-        .map_err(|err| Box::new(error_page(&GatewayError::from(err))))
+        .map_err(|err| Box::new(error_page(text, &GatewayError::from(err))))
 }
 
 /// HTTP status of a browser-facing error page.
@@ -102,25 +108,41 @@ button,a.button{font:inherit;padding:.55rem 1rem;border-radius:4px;border:1px so
 cursor:pointer;color:inherit;text-decoration:none}button.pay{background:#1a73e8;color:#fff;border-color:#1a73e8}\
 .error{color:#a0141e}code{background:#eef1f4;padding:0 .25rem}";
 
-fn page(title: &str, content: &str) -> String {
+fn page(text: &CashierText, title: &str, content: &str) -> String {
     format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} · Sandbox cashier</title>\
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} · {}</title>\
 <style>{STYLE}</style></head><body><main>{content}</main></body></html>",
-        escape(title)
+        text.html_lang,
+        escape(title),
+        text.title_suffix,
     )
 }
 
+/// The cashier's language: the visitor's `lang` cookie, then `Accept-Language`.
+fn cashier_text(headers: &HeaderMap) -> CashierText {
+    let header = |name| headers.get(name).and_then(|value| value.to_str().ok());
+    CashierText::new(lang::choose(
+        None,
+        header(header::COOKIE).and_then(|cookies| lang::cookie_value(cookies, lang::COOKIE)),
+        header(header::ACCEPT_LANGUAGE),
+    ))
+}
+
 /// A browser-facing error: HTML with a 4xx (or 503), the retcode and the retmsg.
-fn error_page(err: &GatewayError) -> Response {
+fn error_page(text: &CashierText, err: &GatewayError) -> Response {
     let body = page(
-        "Payment request refused",
+        text,
+        text.refused_title,
         &format!(
-            "<h1>Payment request refused</h1><p class=\"error\">retcode <code id=\"retcode\">{}</code></p>\
-<p id=\"retmsg\">{}</p><p>Fix the request your app builds; the portal's <a href=\"/docs\">protocol reference</a> \
-lists every parameter and retcode.</p>",
+            "<h1>{}</h1><p class=\"error\">retcode <code id=\"retcode\">{}</code></p>\
+<p id=\"retmsg\">{}</p><p>{}<a href=\"/docs\">{}</a>{}</p>",
+            text.refused_title,
             err.retcode,
-            escape(&err.retmsg)
+            escape(&err.retmsg),
+            text.refused_help_before,
+            text.refused_help_link,
+            text.refused_help_after,
         ),
     );
     let mut response = (status_for(err.retcode), Html(body)).into_response();
@@ -151,73 +173,86 @@ fn xml(body: String) -> Response {
 /// `GET|POST /gateway/pay.htm`: validates, creates or finds the order, shows the cashier.
 pub async fn pay(
     State(state): State<AppState>,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let params = match read_params(query.as_deref(), body) {
+    let text = cashier_text(&headers);
+    let params = match read_params(&text, query.as_deref(), body) {
         Ok(params) => params,
         Err(response) => return *response,
     };
-    match pay_inner(&state, &params).await {
+    match pay_inner(&state, &text, &params).await {
         Ok(response) => response,
-        Err(err) => error_page(&err),
+        Err(err) => error_page(&text, &err),
     }
 }
 
-async fn pay_inner(state: &AppState, params: &Params) -> Result<Response, GatewayError> {
+async fn pay_inner(state: &AppState, text: &CashierText, params: &Params) -> Result<Response, GatewayError> {
     let now = state.clock.now_ms();
     gateway::check_required(params, protocol::PAY_PARAMS)?;
     let app = gateway::authenticate(state, params, now).await?;
     let input = gateway::validate_pay(params)?;
     let order = gateway::create_or_find_order(&state.db, &app, input, "normal", now).await?;
-    order_page(state, &app, &order).await
+    order_page(state, text, &app, &order).await
 }
 
 /// The cashier for a created order; a result page for a settled one.
 async fn order_page(
     state: &AppState,
+    text: &CashierText,
     app: &app_entity::Model,
     order: &order::Model,
 ) -> Result<Response, GatewayError> {
     let transaction_id = gateway::transaction_id(order);
     let details = format!(
-        "<dl><dt>App</dt><dd id=\"app-name\">{}</dd><dt>Item</dt><dd id=\"body\">{}</dd>\
-<dt>Amount</dt><dd class=\"amount\" id=\"amount\">{}</dd><dt>Order no.</dt><dd id=\"out-trade-no\">{}</dd>\
-<dt>Transaction</dt><dd id=\"transaction-id\">{}</dd></dl>",
+        "<dl><dt>{}</dt><dd id=\"app-name\">{}</dd><dt>{}</dt><dd id=\"body\">{}</dd>\
+<dt>{}</dt><dd class=\"amount\" id=\"amount\">{}</dd><dt>{}</dt><dd id=\"out-trade-no\">{}</dd>\
+<dt>{}</dt><dd id=\"transaction-id\">{}</dd></dl>",
+        text.app,
         escape(&app.name),
+        text.item,
         escape(&order.body),
+        text.amount,
         yuan(order.total_fee),
+        text.order_no,
         escape(&order.out_trade_no),
+        text.transaction,
         transaction_id,
     );
-    let banner =
-        "<p class=\"sandbox\">Sandbox: no real money moves. Pick a sandbox buyer and an outcome.</p>";
+    let banner = format!("<p class=\"sandbox\">{}</p>", text.banner);
     let html = if order.trade_state == trade_state::CREATED {
         let mut buyers = String::new();
         let requested = order.buyer_id.as_str();
-        if !requested.is_empty() && !SANDBOX_BUYERS.iter().any(|(id, _)| *id == requested) {
+        if !requested.is_empty() && !SANDBOX_BUYERS.contains(&requested) {
             buyers.push_str(&format!(
-                "<option value=\"{0}\" selected>{0} (from the request)</option>",
-                escape(requested)
+                "<option value=\"{0}\" selected>{0} {1}</option>",
+                escape(requested),
+                text.from_request,
             ));
         }
-        for (id, label) in SANDBOX_BUYERS {
+        for (id, label) in SANDBOX_BUYERS.iter().zip(text.buyers) {
             let selected = if *id == requested { " selected" } else { "" };
             buyers.push_str(&format!("<option value=\"{id}\"{selected}>{label}</option>"));
         }
         page(
-            "Pay",
+            text,
+            text.pay_title,
             &format!(
-                "<h1>Sandbox cashier</h1>{banner}{details}\
+                "<h1>{}</h1>{banner}{details}\
 <form method=\"post\" action=\"/gateway/cashier\">\
 <input type=\"hidden\" name=\"transaction_id\" value=\"{transaction_id}\">\
 <input type=\"hidden\" name=\"token\" value=\"{}\">\
-<label>Pay as <select name=\"buyer_id\">{buyers}</select></label>\
-<div class=\"buttons\"><button class=\"pay\" name=\"action\" value=\"pay\">Pay {}</button>\
-<button name=\"action\" value=\"fail\">Simulate failure</button>\
-<button name=\"action\" value=\"cancel\">Cancel and return</button></div></form>",
+<label>{} <select name=\"buyer_id\">{buyers}</select></label>\
+<div class=\"buttons\"><button class=\"pay\" name=\"action\" value=\"pay\">{}</button>\
+<button name=\"action\" value=\"fail\">{}</button>\
+<button name=\"action\" value=\"cancel\">{}</button></div></form>",
+                text.cashier_title,
                 escape(&order.cashier_token),
-                yuan(order.total_fee),
+                text.pay_as,
+                text.pay(&yuan(order.total_fee)),
+                text.simulate_failure,
+                text.cancel,
             ),
         )
     } else {
@@ -228,20 +263,19 @@ async fn order_page(
             order,
             notification.as_ref().map(|n| n.notify_id.as_str()),
         )?;
-        let (title, text) = match order.trade_state {
-            trade_state::PAID => ("Already paid", "This order is already paid."),
-            trade_state::FAILED => (
-                "Payment failed",
-                "This order's payment failed; the app must start a new order.",
-            ),
-            _ => ("Order closed", "This order is closed."),
+        let (title, state_text) = match order.trade_state {
+            trade_state::PAID => (text.paid_title, text.paid_text),
+            trade_state::FAILED => (text.failed_title, text.failed_text),
+            _ => (text.closed_title, text.closed_text),
         };
         page(
+            text,
             title,
             &format!(
-                "<h1>{title}</h1><p id=\"state\">{text}</p>{details}\
-<p><a class=\"button\" id=\"back\" href=\"{}\">Back to the merchant</a></p>",
-                escape(&back)
+                "<h1>{title}</h1><p id=\"state\">{state_text}</p>{details}\
+<p><a class=\"button\" id=\"back\" href=\"{}\">{}</a></p>",
+                escape(&back),
+                text.back,
             ),
         )
     };
@@ -272,7 +306,12 @@ pub struct CashierForm {
 }
 
 /// `POST /gateway/cashier`: pay, simulate a failure, or cancel; then 302 to return_url.
-pub async fn cashier(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+pub async fn cashier(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let text = cashier_text(&headers);
     let body = match body {
         Ok(body) => body,
         Err(rejection) => return (rejection.status(), rejection.body_text()).into_response(),
@@ -280,15 +319,15 @@ pub async fn cashier(State(state): State<AppState>, body: Result<Bytes, BytesRej
     let form: CashierForm = match serde_urlencoded_form(&body) {
         Some(form) => form,
         None => {
-            return error_page(&GatewayError::malformed(
-                "cashier form",
-                "the form the cashier page posts",
-            ));
+            return error_page(
+                &text,
+                &GatewayError::malformed("cashier form", "the form the cashier page posts"),
+            );
         }
     };
-    match cashier_inner(&state, form).await {
+    match cashier_inner(&state, &text, form).await {
         Ok(response) => response,
-        Err(err) => error_page(&err),
+        Err(err) => error_page(&text, &err),
     }
 }
 
@@ -303,7 +342,11 @@ fn serde_urlencoded_form(body: &[u8]) -> Option<CashierForm> {
     })
 }
 
-async fn cashier_inner(state: &AppState, form: CashierForm) -> Result<Response, GatewayError> {
+async fn cashier_inner(
+    state: &AppState,
+    text: &CashierText,
+    form: CashierForm,
+) -> Result<Response, GatewayError> {
     let now = state.clock.now_ms();
     let not_found = || GatewayError::new(protocol::ORDER_NOT_FOUND, "order not found");
     let (appid, _, _) = gateway::split_transaction_id(&form.transaction_id).ok_or_else(not_found)?;
@@ -331,7 +374,7 @@ async fn cashier_inner(state: &AppState, form: CashierForm) -> Result<Response, 
     }
     let settlement = match form.action.as_str() {
         "pay" => {
-            let known = SANDBOX_BUYERS.iter().any(|(id, _)| *id == form.buyer_id)
+            let known = SANDBOX_BUYERS.contains(&form.buyer_id.as_str())
                 || (!order.buyer_id.is_empty() && form.buyer_id == order.buyer_id);
             if !known {
                 return Err(GatewayError::malformed(
@@ -349,7 +392,7 @@ async fn cashier_inner(state: &AppState, form: CashierForm) -> Result<Response, 
         "cancel" => {
             let order = gateway::close_if_expired(&state.db, order, now).await?;
             let back = gateway::return_url(state, &app, &order, None)?;
-            return Ok(redirect(&back));
+            return Ok(redirect(text, &back));
         }
         _ => return Err(GatewayError::malformed("action", "pay, fail or cancel")),
     };
@@ -362,11 +405,11 @@ async fn cashier_inner(state: &AppState, form: CashierForm) -> Result<Response, 
         None => latest_notification(state, order.id).await?.map(|n| n.notify_id),
     };
     let back = gateway::return_url(state, &app, &order, notify_id.as_deref())?;
-    Ok(redirect(&back))
+    Ok(redirect(text, &back))
 }
 
 /// A 302 to `location` (the protocol's return redirect).
-fn redirect(location: &str) -> Response {
+fn redirect(text: &CashierText, location: &str) -> Response {
     match HeaderValue::from_str(location) {
         Ok(value) => {
             let mut response = StatusCode::FOUND.into_response();
@@ -374,9 +417,10 @@ fn redirect(location: &str) -> Response {
             insert_no_store(&mut response);
             response
         }
-        Err(_) => error_page(&GatewayError::busy(format!(
-            "return URL is not a valid header: {location:?}"
-        ))),
+        Err(_) => error_page(
+            text,
+            &GatewayError::busy(format!("return URL is not a valid header: {location:?}")),
+        ),
     }
 }
 

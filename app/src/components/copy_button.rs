@@ -3,13 +3,16 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::*;
+
 /// Copies `text` to the clipboard when clicked.
 #[component]
 pub fn CopyButton(
     /// What to copy.
     text: String,
 ) -> impl IntoView {
-    let (label, set_label) = signal("Copy");
+    let i18n = use_i18n();
+    let (label, set_label) = signal(t_string!(i18n, common.copy.copy));
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
         {
@@ -17,15 +20,15 @@ pub fn CopyButton(
             leptos::task::spawn_local(async move {
                 let copied = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
                 set_label.set(if copied {
-                    "Copied"
+                    t_string!(i18n, common.copy.copied)
                 } else {
-                    "Copy failed: select the key by hand"
+                    t_string!(i18n, common.copy.failed)
                 });
             });
         }
         #[cfg(not(feature = "hydrate"))]
         {
-            let _ = (&text, set_label);
+            let _ = (&text, set_label, i18n);
         }
     };
     view! {

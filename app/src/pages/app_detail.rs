@@ -7,35 +7,62 @@ use leptos_router::hooks::use_params_map;
 use crate::api::apps::get_app;
 use crate::components::copy_button::CopyButton;
 use crate::error::AppError;
+use crate::i18n::*;
 use crate::types::{AppDetail, KeySlot, KeySlotState, format_time};
 
 /// What to show when the app cannot be loaded: 404 for unknown or foreign appids.
 #[component]
 pub fn AppMissing(error: AppError) -> impl IntoView {
+    let i18n = use_i18n();
     let message = match error {
-        AppError::NotFound => "There is no app with this appid in your account.".to_owned(),
+        AppError::NotFound => td_string!(i18n.get_locale_untracked(), apps.missing.not_found).to_owned(),
         other => other.to_string(),
     };
     view! {
         <section>
-            <h1>"App not found"</h1>
-            <p class="muted">{message} " " <a href="/apps">"Back to your apps"</a></p>
+            <h1>{t!(i18n, apps.missing.title)}</h1>
+            <p class="muted">{message} " " <a href="/apps">{t!(i18n, apps.missing.back)}</a></p>
         </section>
     }
 }
 
-fn slot_row(slot: KeySlot) -> impl IntoView {
-    let (state, note) = match slot.state {
-        KeySlotState::Current => ("current", "Signs and verifies".to_owned()),
+/// The app status (`active`, `disabled`, `deleted`) as shown to people; unknown codes as they are.
+pub fn status_label(locale: Locale, status: &str) -> String {
+    match status {
+        "active" => td_string!(locale, apps.status.active).to_owned(),
+        "disabled" => td_string!(locale, apps.status.disabled).to_owned(),
+        "deleted" => td_string!(locale, apps.status.deleted).to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+fn slot_row(locale: Locale, slot: KeySlot) -> impl IntoView {
+    let (state, label, note) = match slot.state {
+        KeySlotState::Current => (
+            "current",
+            td_string!(locale, apps.slot_state.current),
+            td_string!(locale, apps.slot_note.current).to_owned(),
+        ),
         KeySlotState::Grace => (
             "grace",
-            format!(
-                "Still verifies until {}",
-                slot.expires_at.map(format_time).unwrap_or_default()
-            ),
+            td_string!(locale, apps.slot_state.grace),
+            td_string!(
+                locale,
+                apps.slot_note.grace,
+                time = slot.expires_at.map(format_time).unwrap_or_default()
+            )
+            .to_string(),
         ),
-        KeySlotState::Expired => ("expired", "No longer verifies".to_owned()),
-        KeySlotState::Empty => ("empty", "Unused".to_owned()),
+        KeySlotState::Expired => (
+            "expired",
+            td_string!(locale, apps.slot_state.expired),
+            td_string!(locale, apps.slot_note.expired).to_owned(),
+        ),
+        KeySlotState::Empty => (
+            "empty",
+            td_string!(locale, apps.slot_state.empty),
+            td_string!(locale, apps.slot_note.empty).to_owned(),
+        ),
     };
     view! {
         <tr class=format!("slot slot-{state}")>
@@ -44,7 +71,7 @@ fn slot_row(slot: KeySlot) -> impl IntoView {
                 <code>{slot.masked}</code>
             </td>
             <td>
-                <span class=format!("badge badge-{state}")>{state}</span>
+                <span class=format!("badge badge-{state}")>{label}</span>
                 " "
                 <span class="muted">{note}</span>
             </td>
@@ -53,7 +80,8 @@ fn slot_row(slot: KeySlot) -> impl IntoView {
     }
 }
 
-fn detail_view(app: AppDetail) -> impl IntoView {
+fn detail_view(i18n: leptos_i18n::I18nContext<Locale>, app: AppDetail) -> impl IntoView {
+    let locale = i18n.get_locale_untracked();
     let base = format!("/apps/{}", app.appid);
     let in_grace = app.slots.iter().any(|slot| slot.state == KeySlotState::Grace);
     let current = app
@@ -66,20 +94,22 @@ fn detail_view(app: AppDetail) -> impl IntoView {
         <div class="page-head">
             <h1>
                 {app.name.clone()} " "
-                <span class=format!("badge badge-{}", app.status)>{app.status.clone()}</span>
+                <span class=format!("badge badge-{}", app.status)>{status_label(locale, &app.status)}</span>
             </h1>
-            <a href="/apps">"All apps"</a>
+            <a href="/apps">{t!(i18n, apps.detail.all_apps)}</a>
         </div>
         {(!app.description.is_empty()).then(|| view! { <p class="muted">{app.description.clone()}</p> })}
         <section class="card" id="credentials">
-            <h2>"Credentials"</h2>
+            <h2>{t!(i18n, apps.detail.credentials)}</h2>
             <dl class="facts">
                 <dt>"appid"</dt>
                 <dd>
                     <code class="appid">{app.appid.clone()}</code>
                 </dd>
                 <dt>"sign_key_index"</dt>
-                <dd>{current} <span class="muted">" (the current key's slot)"</span></dd>
+                <dd>
+                    {current} <span class="muted">" " {t!(i18n, apps.detail.current_slot_note)}</span>
+                </dd>
             </dl>
             {app
                 .revealed_key
@@ -87,7 +117,7 @@ fn detail_view(app: AppDetail) -> impl IntoView {
                 .map(|key| {
                     view! {
                         <div class="revealed" role="status">
-                            <p>"Current key (slot " {current} "). It is shown this once; reload the page to hide it."</p>
+                            <p>{t!(i18n, apps.detail.revealed, slot = current)}</p>
                             <code class="key" id="revealed-key">{key.clone()}</code>
                             " "
                             <CopyButton text=key />
@@ -97,45 +127,45 @@ fn detail_view(app: AppDetail) -> impl IntoView {
             <table class="slots">
                 <thead>
                     <tr>
-                        <th>"Slot"</th>
-                        <th>"Key"</th>
-                        <th>"State"</th>
-                        <th>"Created (UTC+8)"</th>
+                        <th>{t!(i18n, apps.detail.slot)}</th>
+                        <th>{t!(i18n, apps.detail.key)}</th>
+                        <th>{t!(i18n, apps.detail.state)}</th>
+                        <th>{t!(i18n, apps.created_utc8)}</th>
                     </tr>
                 </thead>
-                <tbody>{app.slots.clone().into_iter().map(slot_row).collect_view()}</tbody>
+                <tbody>{app.slots.clone().into_iter().map(|slot| slot_row(locale, slot)).collect_view()}</tbody>
             </table>
             <div class="actions">
                 <form method="post" action=format!("{base}/reveal")>
-                    <button type="submit">"Reveal key"</button>
+                    <button type="submit">{t!(i18n, apps.detail.reveal)}</button>
                 </form>
                 <form method="post" action=format!("{base}/rotate")>
-                    <button type="submit">"Rotate key"</button>
+                    <button type="submit">{t!(i18n, apps.detail.rotate)}</button>
                 </form>
                 {in_grace
                     .then(|| {
                         view! {
                             <form method="post" action=format!("{base}/end-grace")>
-                                <button type="submit">"End grace now"</button>
+                                <button type="submit">{t!(i18n, apps.detail.end_grace)}</button>
                             </form>
                         }
                     })}
             </div>
             <p class="muted small">
-                "Rotating puts a new key in the other slot and makes it current. The previous key keeps verifying your requests for the grace period, so you can deploy the new one without downtime."
+                {t!(i18n, apps.detail.rotate_help)}
             </p>
         </section>
         {(!app.demo_receipts.is_empty())
             .then(|| {
                 view! {
                     <section class="card" id="demo-receipts">
-                        <h2>"Received by the built-in demo receiver"</h2>
+                        <h2>{t!(i18n, apps.detail.demo_title)}</h2>
                         <table class="list">
                             <thead>
                                 <tr>
-                                    <th>"When (UTC+8)"</th>
-                                    <th>"Method"</th>
-                                    <th>"Parameters"</th>
+                                    <th>{t!(i18n, apps.detail.when_utc8)}</th>
+                                    <th>{t!(i18n, apps.detail.method)}</th>
+                                    <th>{t!(i18n, apps.detail.parameters)}</th>
                                 </tr>
                             </thead>
                             <tbody>
@@ -161,45 +191,57 @@ fn detail_view(app: AppDetail) -> impl IntoView {
                 }
             })}
         <section class="card">
-            <h2>"Settings"</h2>
+            <h2>{t!(i18n, apps.detail.settings)}</h2>
             <dl class="facts">
-                <dt>"Notify URL"</dt>
+                <dt>{t!(i18n, apps.form.notify_url)}</dt>
                 <dd>
                     <code>{app.notify_url.clone()}</code>
                 </dd>
-                <dt>"Return URL"</dt>
+                <dt>{t!(i18n, apps.form.return_url)}</dt>
                 <dd>
                     <code>{app.return_url.clone()}</code>
                 </dd>
-                <dt>"App URL"</dt>
+                <dt>{t!(i18n, apps.form.app_url)}</dt>
                 <dd>
                     <code>{app.app_url.clone().unwrap_or_else(|| "—".into())}</code>
                 </dd>
-                <dt>"Notify method"</dt>
+                <dt>{t!(i18n, apps.form.notify_method)}</dt>
                 <dd>{app.notify_method.clone()}</dd>
-                <dt>"Retry speed"</dt>
-                <dd>{if app.retry_speed == "fast" { "fast (seconds)" } else { "real (minutes)" }}</dd>
-                <dt>"Created"</dt>
+                <dt>{t!(i18n, apps.detail.retry_speed)}</dt>
+                <dd>
+                    {if app.retry_speed == "fast" {
+                        td_string!(locale, apps.detail.retry_fast)
+                    } else {
+                        td_string!(locale, apps.detail.retry_real)
+                    }}
+                </dd>
+                <dt>{t!(i18n, apps.detail.created)}</dt>
                 <dd>{format_time(app.created_at)}</dd>
-                <dt>"Updated"</dt>
+                <dt>{t!(i18n, apps.detail.updated)}</dt>
                 <dd>{format_time(app.updated_at)}</dd>
             </dl>
             <div class="actions">
-                <a class="button" href=format!("{base}/edit")>"Edit"</a>
+                <a class="button" href=format!("{base}/edit")>{t!(i18n, apps.detail.edit)}</a>
                 <form method="post" action=format!("{base}/status")>
                     <input type="hidden" name="enabled" value=if enabled { "false" } else { "true" } />
-                    <button type="submit">{if enabled { "Disable" } else { "Enable" }}</button>
+                    <button type="submit">
+                        {if enabled {
+                            td_string!(locale, apps.detail.disable)
+                        } else {
+                            td_string!(locale, apps.detail.enable)
+                        }}
+                    </button>
                 </form>
-                <a class="button danger" href=format!("{base}/delete")>"Delete…"</a>
+                <a class="button danger" href=format!("{base}/delete")>{t!(i18n, apps.detail.delete)}</a>
             </div>
         </section>
         <section class="card" id="share-login">
-            <h2>"Share login"</h2>
+            <h2>{t!(i18n, apps.detail.share_login)}</h2>
             <p class="muted small">
-                "Opens the app's entry URL as a sandbox platform user, with appid, user_id, token, timestamp and sign, as the platform does when one of its users jumps into your app."
+                {t!(i18n, apps.detail.share_login_help)}
             </p>
             <form method="post" action=format!("{base}/share-login")>
-                <button type="submit">"Open app as sandbox user"</button>
+                <button type="submit">{t!(i18n, apps.detail.share_login_open)}</button>
             </form>
         </section>
     }
@@ -208,6 +250,7 @@ fn detail_view(app: AppDetail) -> impl IntoView {
 /// `/apps/{appid}`.
 #[component]
 pub fn AppDetailPage() -> impl IntoView {
+    let i18n = use_i18n();
     let params = use_params_map();
     let appid = move || params.read().get("appid").unwrap_or_default();
     let app = Resource::new_blocking(appid, get_app);
@@ -215,7 +258,7 @@ pub fn AppDetailPage() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match app.await {
-                    Ok(app) => detail_view(app).into_any(),
+                    Ok(app) => detail_view(i18n, app).into_any(),
                     Err(error) => view! { <AppMissing error /> }.into_any(),
                 }
             })}
@@ -226,6 +269,7 @@ pub fn AppDetailPage() -> impl IntoView {
 /// `/apps/{appid}/delete`: asks before deleting.
 #[component]
 pub fn DeleteAppPage() -> impl IntoView {
+    let i18n = use_i18n();
     let params = use_params_map();
     let appid = move || params.read().get("appid").unwrap_or_default();
     let app = Resource::new_blocking(appid, get_app);
@@ -239,15 +283,17 @@ pub fn DeleteAppPage() -> impl IntoView {
                         let back = format!("/apps/{}", app.appid);
                         view! {
                             <section class="card narrow">
-                                <h1>"Delete " {app.name.clone()} "?"</h1>
+                                <h1>{t!(i18n, apps.delete.title, name = app.name.clone())}</h1>
                                 <p>
-                                    "The app stops working at once: the gateway refuses its requests. Its appid "
+                                    {t!(i18n, apps.delete.body_before)}
+                                    " "
                                     <code>{app.appid.clone()}</code>
-                                    " is never given to another app."
+                                    " "
+                                    {t!(i18n, apps.delete.body_after)}
                                 </p>
                                 <form method="post" action=action class="actions">
-                                    <button type="submit" class="danger">"Delete app"</button>
-                                    <a href=back>"Cancel"</a>
+                                    <button type="submit" class="danger">{t!(i18n, apps.delete.confirm)}</button>
+                                    <a href=back>{t!(i18n, apps.cancel)}</a>
                                 </form>
                             </section>
                         }

@@ -6,64 +6,76 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::apps::get_app;
+use crate::i18n::*;
 use crate::pages::{FieldError, FormError, app_detail::AppMissing};
 use crate::types::Flash;
 
 /// The app's fields, filled from `values`, with an error under each bad field.
 #[component]
 fn AppFields(values: BTreeMap<String, String>, flash: Flash) -> impl IntoView {
+    let i18n = use_i18n();
     let value = move |field: &str| values.get(field).cloned().unwrap_or_default();
     let method = value("notify_method");
     let speed = value("retry_speed");
     view! {
         <label class="field">
-            <span>"Name"</span>
+            <span>{t!(i18n, apps.name)}</span>
             <input type="text" name="name" required maxlength="64" value=value("name") />
             <FieldError message=flash.field_error("name") />
         </label>
         <label class="field">
-            <span>"Description " <small class="muted">"(optional)"</small></span>
+            <span>{t!(i18n, apps.form.description)} " " <small class="muted">{t!(i18n, apps.form.optional)}</small></span>
             <textarea name="description" rows="3" maxlength="1000">
                 {value("description")}
             </textarea>
             <FieldError message=flash.field_error("description") />
         </label>
         <label class="field">
-            <span>"Notify URL " <small class="muted">"(server-to-server notifications)"</small></span>
+            <span>
+                {t!(i18n, apps.form.notify_url)} " " <small class="muted">{t!(i18n, apps.form.notify_url_hint)}</small>
+            </span>
             <input type="url" name="notify_url" required maxlength="512" value=value("notify_url") placeholder="https://shop.example.com/pay/notify" />
             <FieldError message=flash.field_error("notify_url") />
         </label>
         <label class="field">
-            <span>"Return URL " <small class="muted">"(the buyer's browser after paying)"</small></span>
+            <span>
+                {t!(i18n, apps.form.return_url)} " " <small class="muted">{t!(i18n, apps.form.return_url_hint)}</small>
+            </span>
             <input type="url" name="return_url" required maxlength="512" value=value("return_url") placeholder="https://shop.example.com/pay/done" />
             <FieldError message=flash.field_error("return_url") />
         </label>
         <label class="field">
-            <span>"App URL " <small class="muted">"(optional: entry page for share-login)"</small></span>
+            <span>
+                {t!(i18n, apps.form.app_url)} " " <small class="muted">{t!(i18n, apps.form.app_url_hint)}</small>
+            </span>
             <input type="url" name="app_url" maxlength="512" value=value("app_url") />
             <FieldError message=flash.field_error("app_url") />
         </label>
         <fieldset class="field">
-            <legend>"Notify method"</legend>
+            <legend>{t!(i18n, apps.form.notify_method)}</legend>
             <label class="choice">
                 <input type="radio" name="notify_method" value="GET" checked=method != "POST" />
-                " GET with a query string"
+                " "
+                {t!(i18n, apps.form.notify_get)}
             </label>
             <label class="choice">
                 <input type="radio" name="notify_method" value="POST" checked=method == "POST" />
-                " POST with a form body"
+                " "
+                {t!(i18n, apps.form.notify_post)}
             </label>
             <FieldError message=flash.field_error("notify_method") />
         </fieldset>
         <fieldset class="field">
-            <legend>"Sandbox retry speed"</legend>
+            <legend>{t!(i18n, apps.form.retry_speed)}</legend>
             <label class="choice">
                 <input type="radio" name="retry_speed" value="real" checked=speed != "fast" />
-                " Real: retries after 1, 2, 4, 8, 16, 32 minutes"
+                " "
+                {t!(i18n, apps.form.retry_real)}
             </label>
             <label class="choice">
                 <input type="radio" name="retry_speed" value="fast" checked=speed == "fast" />
-                " Fast: the same schedule in seconds"
+                " "
+                {t!(i18n, apps.form.retry_fast)}
             </label>
             <FieldError message=flash.field_error("retry_speed") />
         </fieldset>
@@ -74,16 +86,17 @@ fn AppFields(values: BTreeMap<String, String>, flash: Flash) -> impl IntoView {
 #[component]
 pub fn NewAppPage() -> impl IntoView {
     let flash = crate::pages::use_flash();
+    let i18n = use_i18n();
     let values = flash.values.clone();
     view! {
         <section class="card">
-            <h1>"Create an app"</h1>
+            <h1>{t!(i18n, apps.form.new_title)}</h1>
             <FormError message=flash.error.clone() />
             <form method="post" action="/apps" class="stack">
                 <AppFields values flash />
                 <div class="actions">
-                    <button type="submit" class="primary">"Create app"</button>
-                    <a href="/apps">"Cancel"</a>
+                    <button type="submit" class="primary">{t!(i18n, apps.create)}</button>
+                    <a href="/apps">{t!(i18n, apps.cancel)}</a>
                 </div>
             </form>
         </section>
@@ -94,6 +107,7 @@ pub fn NewAppPage() -> impl IntoView {
 #[component]
 pub fn EditAppPage() -> impl IntoView {
     let flash = crate::pages::use_flash();
+    let i18n = use_i18n();
     let params = use_params_map();
     let appid = move || params.read().get("appid").unwrap_or_default();
     let app = Resource::new_blocking(appid, get_app);
@@ -125,13 +139,13 @@ pub fn EditAppPage() -> impl IntoView {
                         let back = format!("/apps/{}", app.appid);
                         view! {
                             <section class="card">
-                                <h1>"Edit " {app.name.clone()}</h1>
+                                <h1>{t!(i18n, apps.form.edit_title, name = app.name.clone())}</h1>
                                 <FormError message=flash.error.clone() />
                                 <form method="post" action=action class="stack">
                                     <AppFields values flash />
                                     <div class="actions">
-                                        <button type="submit" class="primary">"Save changes"</button>
-                                        <a href=back>"Cancel"</a>
+                                        <button type="submit" class="primary">{t!(i18n, apps.form.save)}</button>
+                                        <a href=back>{t!(i18n, apps.cancel)}</a>
                                     </div>
                                 </form>
                             </section>

@@ -3,17 +3,21 @@
 use leptos::prelude::*;
 
 use crate::api::apps::list_apps;
+use crate::i18n::*;
+use crate::pages::app_detail::status_label;
 use crate::types::format_time;
 
 /// The app list, or an empty state with a way to create the first app.
 #[component]
 pub fn AppsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let apps = Resource::new_blocking(|| (), |_| list_apps());
     view! {
         <section>
             <div class="page-head">
-                <h1>"Apps"</h1>
-                <a class="button primary" href="/apps/new">"Create app"</a>
+                <h1>{t!(i18n, apps.list.title)}</h1>
+                <a class="button primary" href="/apps/new">{t!(i18n, apps.create)}</a>
             </div>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -23,10 +27,10 @@ pub fn AppsPage() -> impl IntoView {
                             view! {
                                 <div class="empty">
                                     <p>
-                                        <strong>"You have no apps yet."</strong>
+                                        <strong>{t!(i18n, apps.list.empty_title)}</strong>
                                     </p>
                                     <p class="muted">
-                                        "An app holds the appid and the key your integration signs requests with, and the URLs the platform notifies and returns to."
+                                        {t!(i18n, apps.list.empty_help)}
                                     </p>
                                 </div>
                             }
@@ -37,10 +41,10 @@ pub fn AppsPage() -> impl IntoView {
                                 <table class="list">
                                     <thead>
                                         <tr>
-                                            <th>"Name"</th>
+                                            <th>{t!(i18n, apps.name)}</th>
                                             <th>"appid"</th>
-                                            <th>"Status"</th>
-                                            <th>"Created (UTC+8)"</th>
+                                            <th>{t!(i18n, apps.list.status)}</th>
+                                            <th>{t!(i18n, apps.created_utc8)}</th>
                                         </tr>
                                     </thead>
                                     <tbody>
@@ -60,7 +64,7 @@ pub fn AppsPage() -> impl IntoView {
                                                             <span class=format!(
                                                                 "badge badge-{}",
                                                                 app.status,
-                                                            )>{app.status.clone()}</span>
+                                                            )>{status_label(locale, &app.status)}</span>
                                                         </td>
                                                         <td>{format_time(app.created_at)}</td>
                                                     </tr>

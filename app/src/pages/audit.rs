@@ -4,27 +4,31 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::apps::list_audit;
+use crate::i18n::*;
 use crate::types::format_time;
 
-fn action_label(action: &str) -> &'static str {
+/// A short description of an audit action code, in the page's language.
+fn action_label(locale: Locale, action: &str) -> &'static str {
     match action {
-        "app.created" => "App created",
-        "app.edited" => "App edited",
-        "app.disabled" => "App disabled",
-        "app.enabled" => "App enabled",
-        "app.deleted" => "App deleted",
-        "key.revealed" => "Key revealed",
-        "key.rotated" => "Key rotated",
-        "key.grace_ended" => "Key grace ended",
-        "login.succeeded" => "Login",
-        "login.failed" => "Login failed",
-        _ => "Other",
+        "app.created" => td_string!(locale, apps.audit.action.app_created),
+        "app.edited" => td_string!(locale, apps.audit.action.app_edited),
+        "app.disabled" => td_string!(locale, apps.audit.action.app_disabled),
+        "app.enabled" => td_string!(locale, apps.audit.action.app_enabled),
+        "app.deleted" => td_string!(locale, apps.audit.action.app_deleted),
+        "key.revealed" => td_string!(locale, apps.audit.action.key_revealed),
+        "key.rotated" => td_string!(locale, apps.audit.action.key_rotated),
+        "key.grace_ended" => td_string!(locale, apps.audit.action.key_grace_ended),
+        "login.succeeded" => td_string!(locale, apps.audit.action.login_succeeded),
+        "login.failed" => td_string!(locale, apps.audit.action.login_failed),
+        _ => td_string!(locale, apps.audit.action.other),
     }
 }
 
 /// The audit log page; `?before=<id>` pages to older entries.
 #[component]
 pub fn AuditPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let query = use_query_map();
     let before = move || {
         query
@@ -35,8 +39,8 @@ pub fn AuditPage() -> impl IntoView {
     let page = Resource::new_blocking(before, list_audit);
     view! {
         <section>
-            <h1>"Audit log"</h1>
-            <p class="muted">"Logins, app changes and key reveals and rotations in your account. Times are UTC+8."</p>
+            <h1>{t!(i18n, apps.audit.title)}</h1>
+            <p class="muted">{t!(i18n, apps.audit.intro)}</p>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match page.await {
@@ -46,12 +50,12 @@ pub fn AuditPage() -> impl IntoView {
                                 <table class="list audit">
                                     <thead>
                                         <tr>
-                                            <th>"When"</th>
-                                            <th>"Who"</th>
-                                            <th>"What"</th>
-                                            <th>"Target"</th>
-                                            <th>"Detail"</th>
-                                            <th>"IP"</th>
+                                            <th>{t!(i18n, apps.audit.when)}</th>
+                                            <th>{t!(i18n, apps.audit.who)}</th>
+                                            <th>{t!(i18n, apps.audit.what)}</th>
+                                            <th>{t!(i18n, apps.audit.target)}</th>
+                                            <th>{t!(i18n, apps.audit.detail)}</th>
+                                            <th>{t!(i18n, apps.audit.ip)}</th>
                                         </tr>
                                     </thead>
                                     <tbody>
@@ -63,7 +67,7 @@ pub fn AuditPage() -> impl IntoView {
                                                     <tr data-action=entry.action.clone()>
                                                         <td>{format_time(entry.created_at)}</td>
                                                         <td>{entry.actor}</td>
-                                                        <td>{action_label(&entry.action)}</td>
+                                                        <td>{action_label(locale, &entry.action)}</td>
                                                         <td>
                                                             <code>{entry.target}</code>
                                                         </td>
@@ -79,7 +83,7 @@ pub fn AuditPage() -> impl IntoView {
                                     {page
                                         .next_before
                                         .map(|id| {
-                                            view! { <a href=format!("/audit?before={id}")>"Older entries →"</a> }
+                                            view! { <a href=format!("/audit?before={id}")>{t!(i18n, apps.audit.older)}</a> }
                                         })}
                                 </p>
                             }

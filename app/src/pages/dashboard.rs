@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::api::console::get_dashboard;
+use crate::i18n::*;
 use crate::protocol::yuan;
 use crate::types::{AppStats, DayStats};
 
@@ -17,10 +18,11 @@ const BOTTOM: f64 = 28.0;
 /// The dashboard page.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
+    let i18n = use_i18n();
     let data = Resource::new_blocking(|| (), |_| get_dashboard());
     view! {
         <section>
-            <h1>"Dashboard"</h1>
+            <h1>{t!(i18n, tools.dashboard.title)}</h1>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match data.await {
@@ -28,8 +30,12 @@ pub fn DashboardPage() -> impl IntoView {
                         Ok(data) if data.apps.is_empty() => {
                             view! {
                                 <p class="empty">
-                                    "Nothing to show yet: " <a href="/apps/new">"create an app"</a>
-                                    ", then make a " <a href="/test-payments">"test payment"</a> "."
+                                    {t!(
+                                        i18n,
+                                        tools.dashboard.empty,
+                                        <create> = <a href="/apps/new" />,
+                                        <pay> = <a href="/test-payments" />
+                                    )}
                                 </p>
                             }
                                 .into_any()
@@ -37,13 +43,13 @@ pub fn DashboardPage() -> impl IntoView {
                         Ok(data) => {
                             view! {
                                 <div class="card">
-                                    <h2>"Last 14 days (UTC+8)"</h2>
+                                    <h2>{t!(i18n, tools.dashboard.last_14_days)}</h2>
                                     <Chart days=data.days />
                                     <p class="legend muted small">
                                         <span class="swatch bar"></span>
-                                        " paid orders per day (left scale)   "
+                                        {t!(i18n, tools.dashboard.legend_bars)}
                                         <span class="swatch rate"></span>
-                                        " notifications delivered, of those finished (right scale)"
+                                        {t!(i18n, tools.dashboard.legend_rate)}
                                     </p>
                                 </div>
                                 <AppTable apps=data.apps />
@@ -60,6 +66,7 @@ pub fn DashboardPage() -> impl IntoView {
 /// Payments as bars and the notification success rate as a line, in SVG.
 #[component]
 fn Chart(days: Vec<DayStats>) -> impl IntoView {
+    let i18n = use_i18n();
     let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
     let slot = plot_w / days.len().max(1) as f64;
@@ -73,17 +80,21 @@ fn Chart(days: Vec<DayStats>) -> impl IntoView {
             let rate = day
                 .success_rate()
                 .map(|rate| {
-                    format!(
-                        "{rate:.0}% of {} finished notifications delivered",
-                        day.delivered + day.failed
+                    tu_string!(
+                        i18n,
+                        tools.dashboard.day_rate,
+                        rate = format!("{rate:.0}"),
+                        finished = day.delivered + day.failed
                     )
                 })
-                .unwrap_or_else(|| "no finished notifications".into());
-            let title = format!(
-                "{}: {} paid ({}), {rate}",
-                day.date,
-                day.payments,
-                yuan(day.paid_fen)
+                .unwrap_or_else(|| tu_string!(i18n, tools.dashboard.day_no_rate).into());
+            let title = tu_string!(
+                i18n,
+                tools.dashboard.day_title,
+                date = day.date.clone(),
+                payments = day.payments,
+                amount = yuan(day.paid_fen),
+                rate = rate
             );
             let label = (i % 2 == 1 || i + 1 == days.len()).then(|| {
                 view! {
@@ -123,7 +134,7 @@ fn Chart(days: Vec<DayStats>) -> impl IntoView {
         .map(|(x, y)| view! { <circle class="rate" cx=format!("{x:.1}") cy=format!("{y:.1}") r="3" /> })
         .collect_view();
     let total: i64 = days.iter().map(|d| d.payments).sum();
-    let label = format!("Paid orders per day over the last 14 days: {total} in all");
+    let label = tu_string!(i18n, tools.dashboard.chart_label, total = total);
     view! {
         <svg
             class="chart"
@@ -147,18 +158,24 @@ fn Chart(days: Vec<DayStats>) -> impl IntoView {
 /// Per-app counts.
 #[component]
 fn AppTable(apps: Vec<AppStats>) -> impl IntoView {
+    let i18n = use_i18n();
+    let status = move |status: String| match status.as_str() {
+        "active" => tu_string!(i18n, tools.dashboard.status.active).to_owned(),
+        "disabled" => tu_string!(i18n, tools.dashboard.status.disabled).to_owned(),
+        _ => status,
+    };
     view! {
         <table class="list" id="app-stats">
             <thead>
                 <tr>
-                    <th>"App"</th>
-                    <th>"Status"</th>
-                    <th class="num">"Orders"</th>
-                    <th class="num">"Paid"</th>
-                    <th class="num">"Paid amount"</th>
-                    <th class="num">"Delivered"</th>
-                    <th class="num">"Failed"</th>
-                    <th class="num">"Pending"</th>
+                    <th>{t!(i18n, tools.dashboard.col.app)}</th>
+                    <th>{t!(i18n, tools.dashboard.col.status)}</th>
+                    <th class="num">{t!(i18n, tools.dashboard.col.orders)}</th>
+                    <th class="num">{t!(i18n, tools.dashboard.col.paid)}</th>
+                    <th class="num">{t!(i18n, tools.dashboard.col.paid_amount)}</th>
+                    <th class="num">{t!(i18n, tools.dashboard.col.delivered)}</th>
+                    <th class="num">{t!(i18n, tools.dashboard.col.failed)}</th>
+                    <th class="num">{t!(i18n, tools.dashboard.col.pending)}</th>
                 </tr>
             </thead>
             <tbody>
@@ -172,7 +189,7 @@ fn AppTable(apps: Vec<AppStats>) -> impl IntoView {
                                     " "
                                     <code class="muted small">{app.appid.clone()}</code>
                                 </td>
-                                <td>{app.status}</td>
+                                <td>{status(app.status)}</td>
                                 <td class="num">
                                     <a href=format!("/transactions?appid={}", app.appid)>{app.orders}</a>
                                 </td>

@@ -8,6 +8,7 @@
 use leptos::prelude::*;
 
 use crate::api::docs::get_docs;
+use crate::i18n::*;
 use crate::protocol::{
     COMMON_OPTIONAL, NOTIFY_QUERY_PARAMS, ORDER_QUERY_PARAMS, PAY_PARAMS, Param, RESULT_PARAMS, RETCODES,
     trade_state,
@@ -16,63 +17,41 @@ use crate::protocol::{
 /// The docs page (public).
 #[component]
 pub fn DocsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let zh = i18n.get_locale_untracked() == Locale::zh;
     let docs = Resource::new_blocking(|| (), |_| get_docs());
     view! {
         <article class="docs">
-            <h1>"Docs"</h1>
+            <h1>{t!(i18n, tools.docs.title)}</h1>
             <nav class="toc">
-                <a href="#signature">"Signature"</a>
-                <a href="#pay">"Pay"</a>
-                <a href="#results">"Return and notification"</a>
-                <a href="#notify-query">"Notify query"</a>
-                <a href="#order-query">"Order query"</a>
-                <a href="#retcodes">"Retcodes"</a>
-                <a href="#notifications">"Retries"</a>
-                <a href="#sdk">"SDK quickstart"</a>
+                <a href="#signature">{t!(i18n, tools.docs.toc.signature)}</a>
+                <a href="#pay">{t!(i18n, tools.docs.toc.pay)}</a>
+                <a href="#results">{t!(i18n, tools.docs.toc.results)}</a>
+                <a href="#notify-query">{t!(i18n, tools.docs.toc.notify_query)}</a>
+                <a href="#order-query">{t!(i18n, tools.docs.toc.order_query)}</a>
+                <a href="#retcodes">{t!(i18n, tools.docs.toc.retcodes)}</a>
+                <a href="#notifications">{t!(i18n, tools.docs.toc.retries)}</a>
+                <a href="#sdk">{t!(i18n, tools.docs.toc.sdk)}</a>
             </nav>
-            <p>
-                "The sandbox speaks the open platform's protocol: signed GET or POST requests to "
-                <code>"/gateway/…"</code>
-                ", answered with an HTML cashier, a signed redirect, or signed XML. Amounts are integers in fen (¥1.00 = 100); times are "
-                <code>"yyyyMMddHHmmss"</code> " in UTC+8."
-            </p>
+            <p>{t!(i18n, tools.docs.intro, <c> = <code />)}</p>
 
-            <h2 id="signature">"Signature"</h2>
+            <h2 id="signature">{t!(i18n, tools.docs.signature.title)}</h2>
             <ol>
-                <li>
-                    "Take every parameter except " <code>"sign"</code>
-                    ", and drop those whose value is empty."
-                </li>
-                <li>"Sort them by name (byte order) and join them as " <code>"name=value"</code> " with " <code>"&"</code> ", values not URL-encoded."</li>
-                <li>"Append " <code>"&key=<app key>"</code> "."</li>
-                <li>
-                    "MD5 of that string in the request's charset (" <code>"input_charset"</code>
-                    ": UTF-8 or GBK), as uppercase hex, is " <code>"sign"</code>
-                    ". The platform compares case-insensitively."
-                </li>
+                <li>{t!(i18n, tools.docs.signature.step_params, <c> = <code />)}</li>
+                <li>{t!(i18n, tools.docs.signature.step_sort, <c> = <code />)}</li>
+                <li>{t!(i18n, tools.docs.signature.step_key, <c> = <code />, key = "&key=<app key>")}</li>
+                <li>{t!(i18n, tools.docs.signature.step_md5, <c> = <code />)}</li>
             </ol>
-            <p>
-                "The " <a href="/tools/signature">"signature debugger"</a>
-                " shows the canonical string and the expected signature for any request you paste."
-            </p>
+            <p>{t!(i18n, tools.docs.signature.debugger, <a> = <a href="/tools/signature" />)}</p>
 
-            <h2 id="pay">"Pay: " <code>"/gateway/pay.htm"</code></h2>
-            <p>
-                "Send the buyer's browser here (GET, or a form POST). A valid request creates the order (the same "
-                <code>"out_trade_no"</code>
-                " with the same amount and body finds it again) and shows the sandbox cashier; a refused one shows an error page with its retcode."
-            </p>
+            <h2 id="pay">{t!(i18n, tools.docs.pay.title)} <code>"/gateway/pay.htm"</code></h2>
+            <p>{t!(i18n, tools.docs.pay.intro, <c> = <code />)}</p>
             <ParamTable params=PAY_PARAMS />
-            <p>"Every gateway request may also carry:"</p>
+            <p>{t!(i18n, tools.docs.pay.common)}</p>
             <ParamTable params=COMMON_OPTIONAL />
 
-            <h2 id="results">"Return and notification"</h2>
-            <p>
-                "After paying, the cashier redirects the browser to " <code>"return_url"</code>
-                " with these signed parameters, and the platform sends the same parameters (with "
-                <code>"notify_id"</code> ") to " <code>"notify_url"</code>
-                ", server to server. Empty values are left out."
-            </p>
+            <h2 id="results">{t!(i18n, tools.docs.results.title)}</h2>
+            <p>{t!(i18n, tools.docs.results.intro, <c> = <code />)}</p>
             <p class="params">
                 {RESULT_PARAMS
                     .iter()
@@ -83,7 +62,7 @@ pub fn DocsPage() -> impl IntoView {
                 <thead>
                     <tr>
                         <th>"trade_state"</th>
-                        <th>"Meaning"</th>
+                        <th>{t!(i18n, tools.docs.meaning)}</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -99,7 +78,7 @@ pub fn DocsPage() -> impl IntoView {
                             view! {
                                 <tr>
                                     <td class="num">{state}</td>
-                                    <td>{trade_state::name(state)}</td>
+                                    <td>{trade_state_text(i18n, state)}</td>
                                 </tr>
                             }
                         })
@@ -107,28 +86,25 @@ pub fn DocsPage() -> impl IntoView {
                 </tbody>
             </table>
 
-            <h2 id="notify-query">"Notify query: " <code>"/gateway/verifynotifyid.xml"</code></h2>
-            <p>
-                "Confirms a notification you received before you ship: the answer is the notified order, as signed XML, while the "
-                <code>"notify_id"</code> " is valid."
-            </p>
+            <h2 id="notify-query">
+                {t!(i18n, tools.docs.notify_query.title)} <code>"/gateway/verifynotifyid.xml"</code>
+            </h2>
+            <p>{t!(i18n, tools.docs.notify_query.intro, <c> = <code />)}</p>
             <ParamTable params=NOTIFY_QUERY_PARAMS />
 
-            <h2 id="order-query">"Order query: " <code>"/gateway/normalorderquery.xml"</code></h2>
-            <p>"The order's current fields plus " <code>"is_refund"</code> ", as signed XML."</p>
+            <h2 id="order-query">
+                {t!(i18n, tools.docs.order_query.title)} <code>"/gateway/normalorderquery.xml"</code>
+            </h2>
+            <p>{t!(i18n, tools.docs.order_query.intro, <c> = <code />)}</p>
             <ParamTable params=ORDER_QUERY_PARAMS />
-            <p>
-                "XML answers are " <code>"<root>"</code> " with one element per field, "
-                <code>"retcode"</code> " and " <code>"retmsg"</code>
-                " first. They are signed (with the fields above) only when retcode is 0."
-            </p>
+            <p>{t!(i18n, tools.docs.order_query.xml, <c> = <code />, root = "<root>")}</p>
 
-            <h2 id="retcodes">"Retcodes"</h2>
+            <h2 id="retcodes">{t!(i18n, tools.docs.retcodes)}</h2>
             <table class="list" id="retcode-table">
                 <thead>
                     <tr>
                         <th>"retcode"</th>
-                        <th>"Meaning"</th>
+                        <th>{t!(i18n, tools.docs.meaning)}</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -140,7 +116,7 @@ pub fn DocsPage() -> impl IntoView {
                                     <td class="num">
                                         <code>{code.code}</code>
                                     </td>
-                                    <td>{code.meaning}</td>
+                                    <td>{if zh { code.meaning_zh } else { code.meaning }}</td>
                                 </tr>
                             }
                         })
@@ -153,17 +129,22 @@ pub fn DocsPage() -> impl IntoView {
                     match docs.await {
                         Err(err) => view! { <p class="error">{err.to_string()}</p> }.into_any(),
                         Ok(docs) => {
+                            // A component, not a variable: leptos_i18n reads a variable
+                            // that comes before a component in a text as plain text.
+                            let timeout = docs.timeout.clone();
                             view! {
-                                <h2 id="notifications">"Notifications and retries"</h2>
+                                <h2 id="notifications">{t!(i18n, tools.docs.notifications.title)}</h2>
                                 <p>
-                                    "A notification is acknowledged by an HTTP 2xx answer whose body, trimmed, is exactly "
-                                    <code>"success"</code>
-                                    ". Anything else (another body, a redirect, a timeout of "
-                                    {docs.timeout.clone()}
-                                    ", an error) is a failed attempt, and the console shows a hint saying which. The first attempt goes out at once; failed ones are retried after "
-                                    <strong>{docs.schedule.clone()}</strong>
-                                    ", then the notification is failed. Apps in fast mode wait seconds where the schedule says minutes."
+                                    {t!(
+                                        i18n,
+                                        tools.docs.notifications.body,
+                                        <c> = <code />,
+                                        <b> = <strong />,
+                                        <timeout/> = move || timeout.clone(),
+                                        schedule = docs.schedule.clone()
+                                    )}
                                 </p>
+                                {zh.then(|| view! { <p class="muted small">{t!(i18n, tools.docs.sdk_in_english)}</p> })}
                                 <section id="sdk" class="markdown" inner_html=docs.sdk_html></section>
                             }
                                 .into_any()
@@ -175,16 +156,30 @@ pub fn DocsPage() -> impl IntoView {
     }
 }
 
+/// A `trade_state`'s name in the page's language (English: [`trade_state::name`]).
+fn trade_state_text(i18n: leptos_i18n::I18nContext<Locale>, state: i16) -> &'static str {
+    match state {
+        trade_state::PAID => tu_string!(i18n, tools.docs.trade_states.paid),
+        trade_state::CREATED => tu_string!(i18n, tools.docs.trade_states.created),
+        trade_state::FAILED => tu_string!(i18n, tools.docs.trade_states.failed),
+        trade_state::CLOSED => tu_string!(i18n, tools.docs.trade_states.closed),
+        trade_state::REFUNDED => tu_string!(i18n, tools.docs.trade_states.refunded),
+        _ => trade_state::name(state),
+    }
+}
+
 /// A request's parameters: name, required or optional, and the rule.
 #[component]
 fn ParamTable(params: &'static [Param]) -> impl IntoView {
+    let i18n = use_i18n();
+    let zh = i18n.get_locale_untracked() == Locale::zh;
     view! {
         <table class="list params">
             <thead>
                 <tr>
-                    <th>"Parameter"</th>
-                    <th>"Required"</th>
-                    <th>"Rule"</th>
+                    <th>{t!(i18n, tools.docs.params.parameter)}</th>
+                    <th>{t!(i18n, tools.docs.params.required)}</th>
+                    <th>{t!(i18n, tools.docs.params.rule)}</th>
                 </tr>
             </thead>
             <tbody>
@@ -196,8 +191,14 @@ fn ParamTable(params: &'static [Param]) -> impl IntoView {
                                 <td>
                                     <code>{param.name}</code>
                                 </td>
-                                <td>{if param.required { "yes" } else { "no" }}</td>
-                                <td>{param.rule}</td>
+                                <td>
+                                    {if param.required {
+                                        tu_string!(i18n, tools.docs.params.yes)
+                                    } else {
+                                        tu_string!(i18n, tools.docs.params.no)
+                                    }}
+                                </td>
+                                <td>{if zh { param.rule_zh } else { param.rule }}</td>
                             </tr>
                         }
                     })

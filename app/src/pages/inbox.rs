@@ -5,19 +5,35 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::console::list_inbox;
+use crate::i18n::*;
 use crate::pages::FormError;
 use crate::types::{InboxInfo, InboxMessageView, format_time};
 
-const ANSWERS: [(&str, &str); 3] = [
-    ("success", "success (acknowledged)"),
-    ("fail", "fail (the platform retries)"),
-    ("html", "success inside HTML (not an acknowledgement)"),
-];
+/// What an inbox can answer (form values), with their descriptions in `locale`.
+fn answers(locale: Locale) -> [(&'static str, &'static str); 3] {
+    [
+        ("success", td_string!(locale, console.inbox.answer.success)),
+        ("fail", td_string!(locale, console.inbox.answer.fail)),
+        ("html", td_string!(locale, console.inbox.answer.html)),
+    ]
+}
+
+/// The label of a signature verdict (`valid`, `invalid`, `unsigned`) in `locale`; any
+/// other value as it is.
+fn verdict_label(locale: Locale, verdict: &str) -> &str {
+    match verdict {
+        "valid" => td_string!(locale, console.inbox.verdict.valid),
+        "invalid" => td_string!(locale, console.inbox.verdict.invalid),
+        "unsigned" => td_string!(locale, console.inbox.verdict.unsigned),
+        other => other,
+    }
+}
 
 /// The inbox page.
 #[component]
 pub fn InboxPage() -> impl IntoView {
     let flash = crate::pages::use_flash();
+    let i18n = use_i18n();
     let query = use_query_map();
     let filter = move || {
         let query = query.read();
@@ -29,10 +45,8 @@ pub fn InboxPage() -> impl IntoView {
     let page = Resource::new_blocking(filter, |(appid, before)| list_inbox(appid, before));
     view! {
         <section>
-            <h1>"Inbox"</h1>
-            <p class="muted">
-                "Each app has a sandbox notify endpoint on this platform. Use its URL as the app's notify URL (or as the notify URL of a test payment) to watch notifications arrive without a public server, and choose what it answers to see how the platform retries."
-            </p>
+            <h1>{t!(i18n, console.inbox.title)}</h1>
+            <p class="muted">{t!(i18n, console.inbox.intro)}</p>
             <FormError message=flash.error.clone() />
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -41,12 +55,14 @@ pub fn InboxPage() -> impl IntoView {
                         Ok(page) if page.inboxes.is_empty() => {
                             view! {
                                 <p class="empty">
-                                    "You need an app first: " <a href="/apps/new">"create one"</a> "."
+                                    {t!(i18n, console.need_app.before)}
+                                    <a href="/apps/new">{t!(i18n, console.need_app.link)}</a>
+                                    {t!(i18n, console.need_app.after)}
                                 </p>
                             }
                                 .into_any()
                         }
-                        Ok(page) => inbox_view(page).into_any(),
+                        Ok(page) => inbox_view(i18n, page).into_any(),
                     }
                 })}
             </Suspense>
@@ -54,7 +70,8 @@ pub fn InboxPage() -> impl IntoView {
     }
 }
 
-fn inbox_view(page: crate::types::InboxPage) -> impl IntoView {
+fn inbox_view(i18n: leptos_i18n::I18nContext<Locale>, page: crate::types::InboxPage) -> impl IntoView {
+    let locale = i18n.get_locale_untracked();
     let selected = page.appid.clone();
     let next = page.next_before.map(|id| {
         let app = if selected.is_empty() {
@@ -81,52 +98,54 @@ fn inbox_view(page: crate::types::InboxPage) -> impl IntoView {
         <table class="list" id="inboxes">
             <thead>
                 <tr>
-                    <th>"App"</th>
-                    <th>"Inbox URL"</th>
-                    <th>"Answers"</th>
+                    <th>{t!(i18n, console.col.app)}</th>
+                    <th>{t!(i18n, console.inbox.url)}</th>
+                    <th>{t!(i18n, console.inbox.answers)}</th>
                     <th></th>
                 </tr>
             </thead>
-            <tbody>{page.inboxes.into_iter().map(inbox_row).collect_view()}</tbody>
+            <tbody>{page.inboxes.into_iter().map(|inbox| inbox_row(i18n, inbox)).collect_view()}</tbody>
         </table>
-        <h2>"Received"</h2>
+        <h2>{t!(i18n, console.inbox.received)}</h2>
         <form method="get" action="/inbox" class="filters">
             <label>
-                "App "
+                {t!(i18n, console.col.app)}
+                " "
                 <select name="appid">
-                    <option value="">"All apps"</option>
+                    <option value="">{t!(i18n, console.inbox.all_apps)}</option>
                     {options}
                 </select>
             </label>
-            <button type="submit">"Show"</button>
-            <a href="">"Refresh"</a>
+            <button type="submit">{t!(i18n, console.inbox.show)}</button>
+            <a href="">{t!(i18n, console.refresh)}</a>
         </form>
         {if empty {
-            view! { <p class="empty muted">"Nothing received yet."</p> }.into_any()
+            view! { <p class="empty muted">{t!(i18n, console.inbox.nothing)}</p> }.into_any()
         } else {
             view! {
                 <table class="list" id="inbox-messages">
                     <thead>
                         <tr>
-                            <th>"Received (UTC+8)"</th>
-                            <th>"App"</th>
-                            <th>"Method"</th>
+                            <th>{t!(i18n, console.inbox.received_at)}</th>
+                            <th>{t!(i18n, console.col.app)}</th>
+                            <th>{t!(i18n, console.inbox.method)}</th>
                             <th>"notify_id"</th>
-                            <th>"Signature"</th>
-                            <th>"Answered"</th>
-                            <th>"Parameters"</th>
+                            <th>{t!(i18n, console.inbox.signature)}</th>
+                            <th>{t!(i18n, console.inbox.answered)}</th>
+                            <th>{t!(i18n, console.inbox.parameters)}</th>
                         </tr>
                     </thead>
-                    <tbody>{page.rows.into_iter().map(message_row).collect_view()}</tbody>
+                    <tbody>{page.rows.into_iter().map(|message| message_row(locale, message)).collect_view()}</tbody>
                 </table>
             }
                 .into_any()
         }}
-        <p class="pager">{next.map(|href| view! { <a href=href>"Older →"</a> })}</p>
+        <p class="pager">{next.map(|href| view! { <a href=href>{t!(i18n, console.older)}</a> })}</p>
     }
 }
 
-fn inbox_row(inbox: InboxInfo) -> impl IntoView {
+fn inbox_row(i18n: leptos_i18n::I18nContext<Locale>, inbox: InboxInfo) -> impl IntoView {
+    let locale = i18n.get_locale_untracked();
     let answer = inbox.answer.clone();
     view! {
         <tr>
@@ -140,8 +159,8 @@ fn inbox_row(inbox: InboxInfo) -> impl IntoView {
             </td>
             <td>
                 <form method="post" action=format!("/apps/{}/inbox", inbox.appid) class="inline">
-                    <select name="answer" aria-label="What the inbox answers">
-                        {ANSWERS
+                    <select name="answer" aria-label=t_string!(i18n, console.inbox.answer_label)>
+                        {answers(locale)
                             .into_iter()
                             .map(|(value, label)| {
                                 view! {
@@ -152,7 +171,7 @@ fn inbox_row(inbox: InboxInfo) -> impl IntoView {
                             })
                             .collect_view()}
                     </select>
-                    <button type="submit">"Save"</button>
+                    <button type="submit">{t!(i18n, console.inbox.save)}</button>
                 </form>
             </td>
             <td>
@@ -163,14 +182,14 @@ fn inbox_row(inbox: InboxInfo) -> impl IntoView {
                     <input type="hidden" name="scenario" value="normal" />
                     <input type="hidden" name="mode" value="direct" />
                     <input type="hidden" name="notify_url" value=inbox.url.clone() />
-                    <button type="submit">"Send a test payment here"</button>
+                    <button type="submit">{t!(i18n, console.inbox.send_test)}</button>
                 </form>
             </td>
         </tr>
     }
 }
 
-fn message_row(message: InboxMessageView) -> impl IntoView {
+fn message_row(locale: Locale, message: InboxMessageView) -> impl IntoView {
     let notify = (!message.notify_id.is_empty()).then(|| {
         view! {
             <a href=format!("/notifications/{}", message.notify_id)>
@@ -187,7 +206,10 @@ fn message_row(message: InboxMessageView) -> impl IntoView {
             <td>{message.method}</td>
             <td>{notify}</td>
             <td>
-                <span class=format!("badge verdict-{}", message.verdict)>{message.verdict.clone()}</span>
+                <span class=format!(
+                    "badge verdict-{}",
+                    message.verdict,
+                )>{verdict_label(locale, &message.verdict).to_owned()}</span>
             </td>
             <td>{message.answer}</td>
             <td>

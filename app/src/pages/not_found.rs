@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::*;
+
 /// Shown for any path no route matches; answers 404.
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -9,11 +11,12 @@ pub fn NotFound() -> impl IntoView {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
+    let i18n = use_i18n();
     view! {
         <section>
-            <h1>"Page not found"</h1>
+            <h1>{t!(i18n, common.not_found.title)}</h1>
             <p class="muted">
-                "There is nothing at this address. " <a href="/apps">"Go to your apps"</a>
+                {t!(i18n, common.not_found.text)} " " <a href="/apps">{t!(i18n, common.not_found.go_apps)}</a>
             </p>
         </section>
     }

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::console::{get_notification, list_notifications};
+use crate::i18n::*;
 use crate::types::{AttemptDetail, NotificationView, format_time};
 
 /// How often a page with pending notifications reloads its data (JavaScript on).
@@ -24,39 +25,63 @@ pub fn refresh_while(pending: impl Fn() -> bool + 'static, refetch: impl Fn() + 
     });
 }
 
-/// "in 42 s", "in 3 min", or "due now", from `now` to `at`.
-pub fn next_attempt_in(at: Option<i64>, now: i64) -> String {
+/// "in 42 s", "in 3 min", or "due now", from `now` to `at`, in `locale`.
+pub fn next_attempt_in(locale: Locale, at: Option<i64>, now: i64) -> String {
     match at {
         None => "—".into(),
-        Some(at) if at <= now => "due now".into(),
+        Some(at) if at <= now => td_string!(locale, console.next_attempt.due_now).into(),
         Some(at) => {
             let secs = (at - now + 999) / 1000;
             if secs < 120 {
-                format!("in {secs} s")
+                td_string!(locale, console.next_attempt.in_secs, secs = secs).to_string()
             } else {
-                format!("in {} min", (secs + 59) / 60)
+                td_string!(locale, console.next_attempt.in_mins, mins = (secs + 59) / 60).to_string()
             }
         }
+    }
+}
+
+/// The label of a notification status or an attempt outcome (`pending`, `delivered`,
+/// `failed`) in `locale`; any other value as it is.
+pub fn status_label(locale: Locale, status: &str) -> &str {
+    match status {
+        "pending" => td_string!(locale, console.status.pending),
+        "delivered" => td_string!(locale, console.status.delivered),
+        "failed" => td_string!(locale, console.status.failed),
+        other => other,
+    }
+}
+
+/// The short name of a notification scenario in `locale`; any other value as it is.
+fn scenario_label(locale: Locale, scenario: &str) -> &str {
+    match scenario {
+        "normal" => td_string!(locale, console.scenario.normal),
+        "failure" => td_string!(locale, console.scenario.failure),
+        "duplicate" => td_string!(locale, console.scenario.duplicate),
+        "delayed" => td_string!(locale, console.scenario.delayed),
+        other => other,
     }
 }
 
 /// The attempts of one notification.
 #[component]
 pub fn AttemptTable(attempts: Vec<AttemptDetail>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     if attempts.is_empty() {
-        return view! { <p class="muted">"No attempt yet."</p> }.into_any();
+        return view! { <p class="muted">{t!(i18n, console.attempt.none)}</p> }.into_any();
     }
     view! {
         <table class="list attempts">
             <thead>
                 <tr>
                     <th>"#"</th>
-                    <th>"Started (UTC+8)"</th>
-                    <th>"Request"</th>
-                    <th>"Status"</th>
-                    <th>"Body"</th>
-                    <th class="num">"Latency"</th>
-                    <th>"Outcome"</th>
+                    <th>{t!(i18n, console.attempt.started)}</th>
+                    <th>{t!(i18n, console.attempt.request)}</th>
+                    <th>{t!(i18n, console.attempt.status)}</th>
+                    <th>{t!(i18n, console.attempt.body)}</th>
+                    <th class="num">{t!(i18n, console.attempt.latency)}</th>
+                    <th>{t!(i18n, console.attempt.outcome)}</th>
                 </tr>
             </thead>
             <tbody>
@@ -64,14 +89,20 @@ pub fn AttemptTable(attempts: Vec<AttemptDetail>) -> impl IntoView {
                     .into_iter()
                     .map(|a| {
                         let class = format!("outcome-{}", a.outcome);
+                        let number = if a.manual {
+                            td_string!(locale, console.attempt.manual, n = a.attempt_no).to_string()
+                        } else {
+                            a.attempt_no.to_string()
+                        };
+                        let outcome = status_label(locale, &a.outcome).to_owned();
                         view! {
                             <tr class=class>
-                                <td>{a.attempt_no} {a.manual.then_some(" (manual)")}</td>
+                                <td>{number}</td>
                                 <td>{format_time(a.started_at)}</td>
                                 <td>
                                     <code class="wrap">{format!("{} {}", a.method, a.url)}</code>
                                     <details>
-                                        <summary>"parameters"</summary>
+                                        <summary>{t!(i18n, console.attempt.parameters)}</summary>
                                         <code class="wrap">{a.request}</code>
                                     </details>
                                 </td>
@@ -81,7 +112,7 @@ pub fn AttemptTable(attempts: Vec<AttemptDetail>) -> impl IntoView {
                                 </td>
                                 <td class="num">{format!("{} ms", a.duration_ms)}</td>
                                 <td>
-                                    <strong>{a.outcome}</strong>
+                                    <strong>{outcome}</strong>
                                     {(!a.hint.is_empty()).then(|| view! { <br /> <span class="hint">{a.hint}</span> })}
                                 </td>
                             </tr>
@@ -97,6 +128,8 @@ pub fn AttemptTable(attempts: Vec<AttemptDetail>) -> impl IntoView {
 /// The notification list.
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let query = use_query_map();
     let filter = move || {
         let query = query.read();
@@ -116,10 +149,8 @@ pub fn NotificationsPage() -> impl IntoView {
     );
     view! {
         <section>
-            <h1>"Notifications"</h1>
-            <p class="muted">
-                "Every server-to-server notification of your sandbox orders. Attempt 1 goes out at once; failures are retried after 1, 2, 4, 8, 16 and 32 minutes (seconds for apps in fast mode)."
-            </p>
+            <h1>{t!(i18n, console.notifications.title)}</h1>
+            <p class="muted">{t!(i18n, console.notifications.intro)}</p>
             <Transition fallback=|| ()>
                 {move || {
                     let (status, _) = filter();
@@ -127,7 +158,11 @@ pub fn NotificationsPage() -> impl IntoView {
                         let tabs = ["", "pending", "delivered", "failed"]
                             .into_iter()
                             .map(|s| {
-                                let label = if s.is_empty() { "all" } else { s };
+                                let label = if s.is_empty() {
+                                    t_string!(i18n, console.notifications.all)
+                                } else {
+                                    status_label(locale, s)
+                                };
                                 let href = if s.is_empty() {
                                     "/notifications".to_owned()
                                 } else {
@@ -155,26 +190,26 @@ pub fn NotificationsPage() -> impl IntoView {
                                     <table class="list" id="notifications">
                                         <thead>
                                             <tr>
-                                                <th>"Created (UTC+8)"</th>
+                                                <th>{t!(i18n, console.col.created)}</th>
                                                 <th>"notify_id"</th>
-                                                <th>"Transaction"</th>
-                                                <th>"Status"</th>
-                                                <th class="num">"Attempts"</th>
-                                                <th>"Next attempt"</th>
+                                                <th>{t!(i18n, console.col.transaction)}</th>
+                                                <th>{t!(i18n, console.col.status)}</th>
+                                                <th class="num">{t!(i18n, console.col.attempts)}</th>
+                                                <th>{t!(i18n, console.col.next_attempt)}</th>
                                             </tr>
                                         </thead>
                                         <tbody>
                                             {page
                                                 .rows
                                                 .into_iter()
-                                                .map(|n| row_view(n, now))
+                                                .map(|n| row_view(locale, n, now))
                                                 .collect_view()}
                                         </tbody>
                                     </table>
                                     <p class="pager">
-                                        <a href="">"Refresh"</a>
+                                        <a href="">{t!(i18n, console.refresh)}</a>
                                         " "
-                                        {next.map(|href| view! { <a href=href>"Older →"</a> })}
+                                        {next.map(|href| view! { <a href=href>{t!(i18n, console.older)}</a> })}
                                     </p>
                                 }
                                     .into_any()
@@ -187,7 +222,7 @@ pub fn NotificationsPage() -> impl IntoView {
     }
 }
 
-fn row_view(n: NotificationView, now: i64) -> impl IntoView {
+fn row_view(locale: Locale, n: NotificationView, now: i64) -> impl IntoView {
     view! {
         <tr>
             <td>{format_time(n.created_at)}</td>
@@ -202,10 +237,10 @@ fn row_view(n: NotificationView, now: i64) -> impl IntoView {
                 </a>
             </td>
             <td>
-                <span class=format!("badge status-{}", n.status)>{n.status.clone()}</span>
+                <span class=format!("badge status-{}", n.status)>{status_label(locale, &n.status).to_owned()}</span>
             </td>
             <td class="num">{n.attempts}</td>
-            <td>{next_attempt_in(n.next_attempt_at, now)}</td>
+            <td>{next_attempt_in(locale, n.next_attempt_at, now)}</td>
         </tr>
     }
 }
@@ -213,6 +248,8 @@ fn row_view(n: NotificationView, now: i64) -> impl IntoView {
 /// `/notifications/{notify_id}`.
 #[component]
 pub fn NotificationPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let params = use_params_map();
     let id = move || params.read().get("notify_id").unwrap_or_default();
     let detail = Resource::new_blocking(id, get_notification);
@@ -226,10 +263,10 @@ pub fn NotificationPage() -> impl IntoView {
                 match detail.await {
                     Err(err) => {
                         view! {
-                            <h1>"Notification not found"</h1>
+                            <h1>{t!(i18n, console.notification.not_found)}</h1>
                             <p class="error">{err.to_string()}</p>
                             <p>
-                                <a href="/notifications">"All notifications"</a>
+                                <a href="/notifications">{t!(i18n, console.notification.all)}</a>
                             </p>
                         }
                             .into_any()
@@ -240,10 +277,14 @@ pub fn NotificationPage() -> impl IntoView {
                         view! {
                             <div class="page-head">
                                 <h1>
-                                    "Notification "
-                                    <span class=format!("badge status-{}", n.status)>{n.status.clone()}</span>
+                                    {t!(i18n, console.notification.heading)}
+                                    " "
+                                    <span class=format!(
+                                        "badge status-{}",
+                                        n.status,
+                                    )>{status_label(locale, &n.status).to_owned()}</span>
                                 </h1>
-                                <a href="/notifications">"All notifications"</a>
+                                <a href="/notifications">{t!(i18n, console.notification.all)}</a>
                             </div>
                             <section class="card">
                                 <dl class="facts">
@@ -251,36 +292,38 @@ pub fn NotificationPage() -> impl IntoView {
                                     <dd>
                                         <code>{n.notify_id.clone()}</code>
                                     </dd>
-                                    <dt>"Transaction"</dt>
+                                    <dt>{t!(i18n, console.col.transaction)}</dt>
                                     <dd>
                                         <a href=format!("/transactions/{}", n.transaction_id)>
                                             <code>{n.transaction_id.clone()}</code>
                                         </a>
                                         " (" <code>{n.out_trade_no.clone()}</code> ")"
                                     </dd>
-                                    <dt>"Target"</dt>
+                                    <dt>{t!(i18n, console.notification.target)}</dt>
                                     <dd>
                                         <code class="wrap">{format!("{} {}", n.method, n.url)}</code>
                                     </dd>
-                                    <dt>"Scenario"</dt>
-                                    <dd>{n.scenario.clone()}</dd>
-                                    <dt>"Attempts"</dt>
+                                    <dt>{t!(i18n, console.col.scenario)}</dt>
+                                    <dd>{scenario_label(locale, &n.scenario).to_owned()}</dd>
+                                    <dt>{t!(i18n, console.col.attempts)}</dt>
                                     <dd>{n.attempts}</dd>
-                                    <dt>"Next attempt"</dt>
-                                    <dd id="next-attempt">{next_attempt_in(n.next_attempt_at, now)}</dd>
+                                    <dt>{t!(i18n, console.col.next_attempt)}</dt>
+                                    <dd id="next-attempt">{next_attempt_in(locale, n.next_attempt_at, now)}</dd>
                                 </dl>
                                 <div class="actions">
                                     <form method="post" action=format!("{base}/resend")>
-                                        <button type="submit">"Resend now"</button>
+                                        <button type="submit">{t!(i18n, console.notification.resend)}</button>
                                     </form>
                                     <form method="post" action=format!("{base}/restart")>
-                                        <button type="submit">"Restart schedule"</button>
+                                        <button type="submit">{t!(i18n, console.notification.restart)}</button>
                                     </form>
-                                    <a class="button" href=base.clone()>"Refresh"</a>
+                                    <a class="button" href=base.clone()>
+                                        {t!(i18n, console.refresh)}
+                                    </a>
                                 </div>
                             </section>
                             <section class="card">
-                                <h2>"Attempts"</h2>
+                                <h2>{t!(i18n, console.col.attempts)}</h2>
                                 <AttemptTable attempts=n.attempt_log />
                             </section>
                         }
@@ -295,12 +338,16 @@ pub fn NotificationPage() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::next_attempt_in;
+    use crate::i18n::Locale;
 
     #[test]
     fn next_attempt_reads_naturally() {
-        assert_eq!(next_attempt_in(None, 0), "—");
-        assert_eq!(next_attempt_in(Some(0), 5), "due now");
-        assert_eq!(next_attempt_in(Some(42_000), 0), "in 42 s");
-        assert_eq!(next_attempt_in(Some(8 * 60_000), 0), "in 8 min");
+        let english = Locale::en;
+        assert_eq!(next_attempt_in(english, None, 0), "—");
+        assert_eq!(next_attempt_in(english, Some(0), 5), "due now");
+        assert_eq!(next_attempt_in(english, Some(42_000), 0), "in 42 s");
+        assert_eq!(next_attempt_in(english, Some(8 * 60_000), 0), "in 8 min");
+        assert_eq!(next_attempt_in(Locale::zh, Some(42_000), 0), "42 秒后");
+        assert_eq!(next_attempt_in(Locale::zh, Some(8 * 60_000), 0), "8 分钟后");
     }
 }

@@ -6,19 +6,18 @@ use leptos_router::hooks::use_location;
 
 use crate::api::apps::list_apps;
 use crate::api::console::check_signature;
+use crate::i18n::*;
 use crate::types::SignatureCheck;
 
 /// `/tools`.
 #[component]
 pub fn ToolsPage() -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <section class="card">
-            <h1>"Tools"</h1>
+            <h1>{t!(i18n, tools.index.title)}</h1>
             <ul>
-                <li>
-                    <a href="/tools/signature">"Signature debugger"</a>
-                    ": paste a request and see the canonical string, the expected signature, and what went wrong."
-                </li>
+                <li>{t!(i18n, tools.index.signature, <a> = <a href="/tools/signature" />)}</li>
             </ul>
         </section>
     }
@@ -68,6 +67,7 @@ fn raw_query_param(search: &str, name: &str) -> String {
 /// `/tools/signature?appid=…&input=…`.
 #[component]
 pub fn SignaturePage() -> impl IntoView {
+    let i18n = use_i18n();
     let location = use_location();
     let form = move || {
         let search = location.search.get();
@@ -87,10 +87,8 @@ pub fn SignaturePage() -> impl IntoView {
     });
     view! {
         <section class="card">
-            <h1>"Signature debugger"</h1>
-            <p class="muted">
-                "Paste a pay URL, a query string or a form body, pick the app, and see what the platform signs: the canonical string, the expected signature and a verdict. Nothing is sent anywhere."
-            </p>
+            <h1>{t!(i18n, tools.signature.title)}</h1>
+            <p class="muted">{t!(i18n, tools.signature.intro)}</p>
             <Suspense fallback=|| ()>
                 {move || {
                     let (appid, input) = form();
@@ -101,7 +99,7 @@ pub fn SignaturePage() -> impl IntoView {
                                 view! {
                                     <form method="get" action="/tools/signature" class="form">
                                         <label class="field">
-                                            <span>"App"</span>
+                                            <span>{t!(i18n, tools.signature.app)}</span>
                                             <select name="appid" required>
                                                 {apps
                                                     .into_iter()
@@ -117,14 +115,16 @@ pub fn SignaturePage() -> impl IntoView {
                                             </select>
                                         </label>
                                         <label class="field">
-                                            <span>"Request"</span>
+                                            <span>{t!(i18n, tools.signature.request)}</span>
                                             <textarea name="input" rows="5" required placeholder="https://…/gateway/pay.htm?appid=…&sign=…">
                                                 {input.clone()}
                                             </textarea>
                                         </label>
-                                        <button type="submit" class="primary">"Check"</button>
+                                        <button type="submit" class="primary">
+                                            {t!(i18n, tools.signature.check)}
+                                        </button>
                                     </form>
-                                    {check.map(result_view)}
+                                    {check.map(|check| result_view(i18n, check))}
                                 }
                                     .into_any()
                             }
@@ -136,30 +136,49 @@ pub fn SignaturePage() -> impl IntoView {
     }
 }
 
-fn result_view(check: Result<SignatureCheck, crate::error::AppError>) -> impl IntoView {
+/// The verdict in the page's language (the server's word when it is not a known one).
+fn verdict_text(i18n: leptos_i18n::I18nContext<Locale>, verdict: &str) -> String {
+    match verdict {
+        "valid" => tu_string!(i18n, tools.signature.verdicts.valid),
+        "mismatch" => tu_string!(i18n, tools.signature.verdicts.mismatch),
+        "unsigned" => tu_string!(i18n, tools.signature.verdicts.unsigned),
+        "expired key" => tu_string!(i18n, tools.signature.verdicts.expired_key),
+        "empty" => tu_string!(i18n, tools.signature.verdicts.empty),
+        "unreadable" => tu_string!(i18n, tools.signature.verdicts.unreadable),
+        "no key" => tu_string!(i18n, tools.signature.verdicts.no_key),
+        other => other,
+    }
+    .to_owned()
+}
+
+fn result_view(
+    i18n: leptos_i18n::I18nContext<Locale>,
+    check: Result<SignatureCheck, crate::error::AppError>,
+) -> impl IntoView {
     match check {
         Err(err) => view! { <p class="error">{err.to_string()}</p> }.into_any(),
         Ok(check) => {
             let good = check.verdict == "valid";
+            let verdict = verdict_text(i18n, &check.verdict);
             view! {
                 <div class="result" id="signature-result">
                     <p class=if good { "notice" } else { "error" } id="verdict">
-                        "Verdict: " <strong>{check.verdict.clone()}</strong>
+                        {t!(i18n, tools.signature.verdict)} <strong>{verdict}</strong>
                     </p>
                     <dl class="facts">
-                        <dt>"Canonical string"</dt>
+                        <dt>{t!(i18n, tools.signature.canonical)}</dt>
                         <dd>
                             <code class="wrap" id="canonical">{check.canonical.clone()}</code>
                         </dd>
-                        <dt>"Charset"</dt>
+                        <dt>{t!(i18n, tools.signature.charset)}</dt>
                         <dd>{check.charset.clone()}</dd>
-                        <dt>"Key slot"</dt>
+                        <dt>{t!(i18n, tools.signature.key_slot)}</dt>
                         <dd>{check.key_slot}</dd>
-                        <dt>"Expected sign"</dt>
+                        <dt>{t!(i18n, tools.signature.expected)}</dt>
                         <dd>
                             <code id="expected">{check.expected.clone()}</code>
                         </dd>
-                        <dt>"Given sign"</dt>
+                        <dt>{t!(i18n, tools.signature.given)}</dt>
                         <dd>
                             <code>{check.provided.clone()}</code>
                         </dd>

@@ -3,22 +3,24 @@
 use leptos::prelude::*;
 
 use crate::components::password_field::PasswordField;
+use crate::i18n::*;
 use crate::pages::FormError;
 
 /// The sign-up form. After an error it comes back filled with what was typed.
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let flash = crate::pages::use_flash();
+    let i18n = use_i18n();
     view! {
         <section class="card narrow">
-            <h1>"Create your ISV account"</h1>
+            <h1>{t!(i18n, auth.signup.title)}</h1>
             <p class="muted">
-                "One account per company or developer. You will create apps and test payments under it."
+                {t!(i18n, auth.signup.intro)}
             </p>
             <FormError message=flash.error.clone() />
             <form method="post" action="/signup" class="stack">
                 <label class="field">
-                    <span>"ISV name"</span>
+                    <span>{t!(i18n, auth.signup.isv_name)}</span>
                     <input
                         type="text"
                         name="isv_name"
@@ -29,7 +31,7 @@ pub fn SignupPage() -> impl IntoView {
                     />
                 </label>
                 <label class="field">
-                    <span>"E-mail"</span>
+                    <span>{t!(i18n, auth.email)}</span>
                     <input
                         type="email"
                         name="email"
@@ -39,12 +41,14 @@ pub fn SignupPage() -> impl IntoView {
                         value=flash.value("email")
                     />
                 </label>
-                <PasswordField name="password" label="Password (10 to 128 characters)" autocomplete="new-password" />
+                <PasswordField name="password" label=t_string!(i18n, auth.signup.password) autocomplete="new-password" />
                 <button type="submit" class="primary">
-                    "Sign up"
+                    {t!(i18n, auth.signup.submit)}
                 </button>
             </form>
-            <p class="muted">"Already have an account? " <a href="/login">"Log in"</a></p>
+            <p class="muted">
+                {t!(i18n, auth.signup.have_account)} " " <a href="/login">{t!(i18n, auth.signup.log_in)}</a>
+            </p>
         </section>
     }
 }

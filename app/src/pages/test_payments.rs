@@ -4,29 +4,42 @@
 use leptos::prelude::*;
 
 use crate::api::apps::list_apps;
+use crate::i18n::*;
 use crate::pages::{FieldError, FormError};
 
-const SCENARIOS: &[(&str, &str)] = &[
-    ("normal", "Normal: paid, notified until acknowledged"),
-    (
-        "failure",
-        "Failure: the payment fails; a failure notification is sent",
-    ),
-    ("duplicate", "Duplicate: the same notify_id is delivered twice"),
-    ("delayed", "Delayed: the first delivery waits 30 s"),
-];
+/// The notification scenarios (form values) with their descriptions in `locale`.
+fn scenarios(locale: Locale) -> [(&'static str, &'static str); 4] {
+    [
+        (
+            "normal",
+            td_string!(locale, console.test_payment.scenarios.normal),
+        ),
+        (
+            "failure",
+            td_string!(locale, console.test_payment.scenarios.failure),
+        ),
+        (
+            "duplicate",
+            td_string!(locale, console.test_payment.scenarios.duplicate),
+        ),
+        (
+            "delayed",
+            td_string!(locale, console.test_payment.scenarios.delayed),
+        ),
+    ]
+}
 
 /// The test payment form.
 #[component]
 pub fn TestPaymentsPage() -> impl IntoView {
     let flash = crate::pages::use_flash();
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let apps = Resource::new_blocking(|| (), |_| list_apps());
     view! {
         <section class="card">
-            <h1>"Test payment"</h1>
-            <p class="muted">
-                "Creates an order for one of your apps, settles it, and sends its notification to the app's notify URL (or the one you give), signed with the app's key. You land on the transaction and can watch each attempt."
-            </p>
+            <h1>{t!(i18n, console.test_payment.title)}</h1>
+            <p class="muted">{t!(i18n, console.test_payment.intro)}</p>
             <Suspense fallback=|| ()>
                 {move || {
                     let flash = flash.clone();
@@ -40,7 +53,9 @@ pub fn TestPaymentsPage() -> impl IntoView {
                             Ok(apps) if apps.is_empty() => {
                                 view! {
                                     <p class="empty">
-                                        "You need an app first: " <a href="/apps/new">"create one"</a> "."
+                                        {t!(i18n, console.need_app.before)}
+                                        <a href="/apps/new">{t!(i18n, console.need_app.link)}</a>
+                                        {t!(i18n, console.need_app.after)}
                                     </p>
                                 }
                                     .into_any()
@@ -50,7 +65,7 @@ pub fn TestPaymentsPage() -> impl IntoView {
                                     <FormError message=flash.error.clone() />
                                     <form method="post" action="/test-payments" class="form">
                                         <label class="field">
-                                            <span>"App"</span>
+                                            <span>{t!(i18n, console.col.app)}</span>
                                             <select name="appid" required>
                                                 {apps
                                                     .into_iter()
@@ -67,18 +82,24 @@ pub fn TestPaymentsPage() -> impl IntoView {
                                             <FieldError message=flash.field_error("appid") />
                                         </label>
                                         <label class="field">
-                                            <span>"Amount (yuan)"</span>
+                                            <span>{t!(i18n, console.test_payment.amount_yuan)}</span>
                                             <input name="amount" inputmode="decimal" required placeholder="12.34" value=value("amount") />
                                             <FieldError message=flash.field_error("amount") />
                                         </label>
                                         <label class="field">
-                                            <span>"Item (body)"</span>
-                                            <input name="body" required maxlength="128" placeholder="Green tea" value=value("body") />
+                                            <span>{t!(i18n, console.col.item_body)}</span>
+                                            <input
+                                                name="body"
+                                                required
+                                                maxlength="128"
+                                                placeholder=t_string!(i18n, console.test_payment.body_placeholder)
+                                                value=value("body")
+                                            />
                                             <FieldError message=flash.field_error("body") />
                                         </label>
                                         <fieldset class="field">
-                                            <legend>"Scenario"</legend>
-                                            {SCENARIOS
+                                            <legend>{t!(i18n, console.col.scenario)}</legend>
+                                            {scenarios(locale)
                                                 .iter()
                                                 .map(|(name, label)| {
                                                     let checked = if scenario.is_empty() { *name == "normal" } else { scenario == *name };
@@ -93,22 +114,29 @@ pub fn TestPaymentsPage() -> impl IntoView {
                                             <FieldError message=flash.field_error("scenario") />
                                         </fieldset>
                                         <label class="field">
-                                            <span>"Notify URL " <small class="muted">"(optional: instead of the app's)"</small></span>
+                                            <span>
+                                                {t!(i18n, console.test_payment.notify_url)} " "
+                                                <small class="muted">
+                                                    {t!(i18n, console.test_payment.notify_url_optional)}
+                                                </small>
+                                            </span>
                                             <input type="url" name="notify_url" maxlength="512" value=value("notify_url") />
                                             <FieldError message=flash.field_error("notify_url") />
                                         </label>
                                         <fieldset class="field">
-                                            <legend>"How"</legend>
+                                            <legend>{t!(i18n, console.test_payment.how)}</legend>
                                             <label class="choice">
                                                 <input type="radio" name="mode" value="direct" checked=mode != "cashier" />
-                                                " Pay directly"
+                                                " " {t!(i18n, console.test_payment.direct)}
                                             </label>
                                             <label class="choice">
                                                 <input type="radio" name="mode" value="cashier" checked=mode == "cashier" />
-                                                " Open the sandbox cashier (a signed pay URL, as your app would send)"
+                                                " " {t!(i18n, console.test_payment.cashier)}
                                             </label>
                                         </fieldset>
-                                        <button type="submit" class="primary">"Make test payment"</button>
+                                        <button type="submit" class="primary">
+                                            {t!(i18n, console.test_payment.submit)}
+                                        </button>
                                     </form>
                                 }
                                     .into_any()

@@ -6,7 +6,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::console::{get_transaction, list_transactions};
 use crate::components::copy_button::CopyButton;
-use crate::pages::notifications::{AttemptTable, refresh_while};
+use crate::i18n::*;
+use crate::pages::notifications::{AttemptTable, refresh_while, status_label};
 use crate::protocol::{trade_state, yuan};
 use crate::types::{TransactionDetail, format_time};
 
@@ -53,15 +54,29 @@ fn urlencode(value: &str) -> String {
     out
 }
 
+/// The label of a trade_state, in `locale` (in English, the state's name).
+pub fn state_label(locale: Locale, state: i16) -> &'static str {
+    match trade_state::name(state) {
+        "paid" => td_string!(locale, console.trade_state.paid),
+        "created" => td_string!(locale, console.trade_state.created),
+        "failed" => td_string!(locale, console.trade_state.failed),
+        "closed" => td_string!(locale, console.trade_state.closed),
+        "refunded" => td_string!(locale, console.trade_state.refunded),
+        _ => td_string!(locale, console.trade_state.unknown),
+    }
+}
+
 /// A badge for a trade_state.
 #[component]
 pub fn StateBadge(state: i16) -> impl IntoView {
-    view! { <span class=format!("badge state-{}", trade_state::name(state))>{trade_state::name(state)}</span> }
+    let locale = use_i18n().get_locale_untracked();
+    view! { <span class=format!("badge state-{}", trade_state::name(state))>{state_label(locale, state)}</span> }
 }
 
 /// The transaction list.
 #[component]
 pub fn TransactionsPage() -> impl IntoView {
+    let i18n = use_i18n();
     let query = use_query_map();
     let filter = move || {
         let query = query.read();
@@ -81,23 +96,25 @@ pub fn TransactionsPage() -> impl IntoView {
     view! {
         <section>
             <div class="page-head">
-                <h1>"Transactions"</h1>
-                <a class="button primary" href="/test-payments">"New test payment"</a>
+                <h1>{t!(i18n, console.transactions.title)}</h1>
+                <a class="button primary" href="/test-payments">
+                    {t!(i18n, console.transactions.new_test_payment)}
+                </a>
             </div>
             <Suspense fallback=|| ()>
                 {move || {
                     let current = filter();
                     Suspend::new(async move {
-                        let form = filter_form(&current);
+                        let form = filter_form(i18n, &current);
                         match page.await {
                             Err(err) => view! { {form} <p class="error">{err.to_string()}</p> }.into_any(),
                             Ok(page) if page.rows.is_empty() => {
                                 view! {
                                     {form}
                                     <p class="empty">
-                                        "No transactions match. Make one from "
-                                        <a href="/test-payments">"Test payments"</a>
-                                        ", or send a signed pay request to /gateway/pay.htm."
+                                        {t!(i18n, console.transactions.empty_before)}
+                                        <a href="/test-payments">{t!(i18n, console.transactions.empty_link)}</a>
+                                        {t!(i18n, console.transactions.empty_after)}
                                     </p>
                                 }
                                     .into_any()
@@ -115,13 +132,13 @@ pub fn TransactionsPage() -> impl IntoView {
                                     <table class="list" id="transactions">
                                         <thead>
                                             <tr>
-                                                <th>"Created (UTC+8)"</th>
+                                                <th>{t!(i18n, console.col.created)}</th>
                                                 <th>"transaction_id"</th>
                                                 <th>"out_trade_no"</th>
                                                 <th>"appid"</th>
-                                                <th>"Item"</th>
-                                                <th class="num">"Amount"</th>
-                                                <th>"State"</th>
+                                                <th>{t!(i18n, console.transactions.item)}</th>
+                                                <th class="num">{t!(i18n, console.col.amount)}</th>
+                                                <th>{t!(i18n, console.transactions.state)}</th>
                                             </tr>
                                         </thead>
                                         <tbody>
@@ -158,7 +175,12 @@ pub fn TransactionsPage() -> impl IntoView {
                                         </tbody>
                                     </table>
                                     <p class="pager">
-                                        {next.map(|href| view! { <a href=href>"Older transactions →"</a> })}
+                                        {next
+                                            .map(|href| {
+                                                view! {
+                                                    <a href=href>{t!(i18n, console.transactions.older)}</a>
+                                                }
+                                            })}
                                     </p>
                                 }
                                     .into_any()
@@ -172,13 +194,14 @@ pub fn TransactionsPage() -> impl IntoView {
 }
 
 /// The GET form of filters: works without JavaScript.
-fn filter_form(current: &Filter) -> impl IntoView {
+fn filter_form(i18n: leptos_i18n::I18nContext<Locale>, current: &Filter) -> impl IntoView {
+    let locale = i18n.get_locale_untracked();
     let states = [
-        ("", "any state"),
-        ("0", "paid"),
-        ("1", "created"),
-        ("2", "failed"),
-        ("3", "closed"),
+        ("", t_string!(i18n, console.transactions.filter.any_state)),
+        ("0", state_label(locale, trade_state::PAID)),
+        ("1", state_label(locale, trade_state::CREATED)),
+        ("2", state_label(locale, trade_state::FAILED)),
+        ("3", state_label(locale, trade_state::CLOSED)),
     ];
     let selected = current.state.clone();
     view! {
@@ -187,7 +210,7 @@ fn filter_form(current: &Filter) -> impl IntoView {
                 "appid" <input name="appid" value=current.appid.clone() inputmode="numeric" size="12" />
             </label>
             <label>
-                "State"
+                {t!(i18n, console.transactions.filter.state)}
                 <select name="state">
                     {states
                         .into_iter()
@@ -201,14 +224,20 @@ fn filter_form(current: &Filter) -> impl IntoView {
                         .collect_view()}
                 </select>
             </label>
-            <label>"From" <input type="date" name="from" value=current.from.clone() /></label>
-            <label>"To" <input type="date" name="to" value=current.to.clone() /></label>
             <label>
-                "out_trade_no or transaction_id"
+                {t!(i18n, console.transactions.filter.from)}
+                <input type="date" name="from" value=current.from.clone() />
+            </label>
+            <label>
+                {t!(i18n, console.transactions.filter.to)}
+                <input type="date" name="to" value=current.to.clone() />
+            </label>
+            <label>
+                {t!(i18n, console.transactions.filter.q)}
                 <input name="q" value=current.q.clone() size="30" />
             </label>
-            <button type="submit">"Filter"</button>
-            <a href="/transactions">"Clear"</a>
+            <button type="submit">{t!(i18n, console.transactions.filter.submit)}</button>
+            <a href="/transactions">{t!(i18n, console.transactions.filter.clear)}</a>
         </form>
     }
 }
@@ -216,6 +245,7 @@ fn filter_form(current: &Filter) -> impl IntoView {
 /// `/transactions/{transaction_id}`.
 #[component]
 pub fn TransactionPage() -> impl IntoView {
+    let i18n = use_i18n();
     let params = use_params_map();
     let id = move || params.read().get("transaction_id").unwrap_or_default();
     let detail = Resource::new_blocking(id, get_transaction);
@@ -231,13 +261,13 @@ pub fn TransactionPage() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(detail) => transaction_view(detail).into_any(),
+                    Ok(detail) => transaction_view(i18n, detail).into_any(),
                     Err(err) => {
                         view! {
-                            <h1>"Transaction not found"</h1>
+                            <h1>{t!(i18n, console.transaction.not_found)}</h1>
                             <p class="error">{err.to_string()}</p>
                             <p>
-                                <a href="/transactions">"All transactions"</a>
+                                <a href="/transactions">{t!(i18n, console.transaction.all)}</a>
                             </p>
                         }
                             .into_any()
@@ -248,16 +278,26 @@ pub fn TransactionPage() -> impl IntoView {
     }
 }
 
-fn transaction_view(detail: TransactionDetail) -> impl IntoView {
+fn transaction_view(i18n: leptos_i18n::I18nContext<Locale>, detail: TransactionDetail) -> impl IntoView {
+    let locale = i18n.get_locale_untracked();
     let row = detail.row.clone();
     let facts: Vec<(&str, String)> = vec![
         ("transaction_id", row.transaction_id.clone()),
         ("out_trade_no", row.out_trade_no.clone()),
-        ("App", format!("{} ({})", detail.app_name, row.appid)),
-        ("Item (body)", row.body.clone()),
         (
-            "Amount",
-            format!("{} ({} fen)", yuan(row.total_fee), row.total_fee),
+            td_string!(locale, console.col.app),
+            format!("{} ({})", detail.app_name, row.appid),
+        ),
+        (td_string!(locale, console.col.item_body), row.body.clone()),
+        (
+            td_string!(locale, console.col.amount),
+            td_string!(
+                locale,
+                console.transaction.amount_fen,
+                yuan = yuan(row.total_fee),
+                fen = row.total_fee
+            )
+            .to_string(),
         ),
         ("fee_type", detail.fee_type.clone()),
         ("attach", detail.attach.clone()),
@@ -268,32 +308,40 @@ fn transaction_view(detail: TransactionDetail) -> impl IntoView {
         ("return_url", detail.return_url.clone()),
         ("spbill_create_ip", detail.spbill_create_ip.clone()),
         ("input_charset", detail.input_charset.clone()),
-        ("Scenario", detail.scenario.clone()),
+        (td_string!(locale, console.col.scenario), detail.scenario.clone()),
     ];
-    let mut timeline = vec![(row.created_at, "Order created".to_owned())];
+    let mut timeline = vec![(
+        row.created_at,
+        td_string!(locale, console.timeline.created).to_owned(),
+    )];
     if let Some(end) = row.time_end {
-        timeline.push((end, format!("Order {}", trade_state::name(row.trade_state))));
+        let state = state_label(locale, row.trade_state);
+        timeline.push((
+            end,
+            td_string!(locale, console.timeline.settled, state = state).to_string(),
+        ));
     } else if row.trade_state == trade_state::CLOSED {
-        timeline.push((detail.updated_at, "Order closed (expired unpaid)".to_owned()));
+        timeline.push((
+            detail.updated_at,
+            td_string!(locale, console.timeline.closed_expired).to_owned(),
+        ));
     }
     for n in &detail.notifications {
         for attempt in &n.attempt_log {
-            let kind = if attempt.manual {
-                "manual attempt"
+            let (no, outcome) = (attempt.attempt_no, status_label(locale, &attempt.outcome));
+            let what = if attempt.manual {
+                td_string!(locale, console.timeline.manual_attempt, n = no, outcome = outcome).to_string()
             } else {
-                "attempt"
+                td_string!(locale, console.timeline.attempt, n = no, outcome = outcome).to_string()
             };
-            timeline.push((
-                attempt.started_at,
-                format!("Notification {kind} {}: {}", attempt.attempt_no, attempt.outcome),
-            ));
+            timeline.push((attempt.started_at, what));
         }
     }
     timeline.sort_by_key(|(at, _)| *at);
     view! {
         <div class="page-head">
-            <h1>"Transaction " <StateBadge state=row.trade_state /></h1>
-            <a href="/transactions">"All transactions"</a>
+            <h1>{t!(i18n, console.transaction.heading)} " " <StateBadge state=row.trade_state /></h1>
+            <a href="/transactions">{t!(i18n, console.transaction.all)}</a>
         </div>
         <section class="card">
             <dl class="facts">
@@ -311,7 +359,7 @@ fn transaction_view(detail: TransactionDetail) -> impl IntoView {
             </dl>
         </section>
         <section class="card">
-            <h2>"Timeline (UTC+8)"</h2>
+            <h2>{t!(i18n, console.transaction.timeline)}</h2>
             <ol class="timeline">
                 {timeline
                     .into_iter()
@@ -320,9 +368,9 @@ fn transaction_view(detail: TransactionDetail) -> impl IntoView {
             </ol>
         </section>
         <section class="card">
-            <h2>"Notifications"</h2>
+            <h2>{t!(i18n, console.transaction.notifications)}</h2>
             {if detail.notifications.is_empty() {
-                view! { <p class="muted">"None: the order is not settled."</p> }.into_any()
+                view! { <p class="muted">{t!(i18n, console.transaction.no_notifications)}</p> }.into_any()
             } else {
                 detail
                     .notifications
@@ -334,7 +382,10 @@ fn transaction_view(detail: TransactionDetail) -> impl IntoView {
                                     <code>{n.notify_id.clone()}</code>
                                 </a>
                                 " "
-                                <span class=format!("badge status-{}", n.status)>{n.status.clone()}</span>
+                                <span class=format!(
+                                    "badge status-{}",
+                                    n.status,
+                                )>{status_label(locale, &n.status).to_owned()}</span>
                             </h3>
                             <AttemptTable attempts=n.attempt_log />
                         }
@@ -344,8 +395,8 @@ fn transaction_view(detail: TransactionDetail) -> impl IntoView {
             }}
         </section>
         <section class="card">
-            <h2>"Query it yourself"</h2>
-            <p class="muted small">"An order query for this transaction, signed with the app's current key:"</p>
+            <h2>{t!(i18n, console.transaction.query_title)}</h2>
+            <p class="muted small">{t!(i18n, console.transaction.query_help)}</p>
             <pre class="wrap" id="curl">{detail.curl.clone()}</pre>
             <CopyButton text=detail.curl />
         </section>

@@ -14,6 +14,7 @@ use url::Url;
 use super::audit::{self, Actor};
 use super::db::{app, demo_receipt};
 use super::keys::{AppKey, KeyError, MasterKey};
+use super::msg::{Msg, UrlField};
 use super::now_ms;
 use crate::types::{AppDetail, AppSummary, DemoReceipt, KeySlot, KeySlotState};
 
@@ -71,19 +72,17 @@ pub struct AppInput {
 const MAX_URL: usize = 512;
 const MAX_DESCRIPTION: usize = 1000;
 
-fn parse_url(raw: &str, label: &str) -> Result<String, String> {
+fn parse_url(raw: &str, field: UrlField) -> Result<String, Msg> {
     let raw = raw.trim();
     if raw.is_empty() {
-        return Err(format!("Enter the {label}."));
+        return Err(Msg::UrlRequired(field));
     }
     if raw.chars().count() > MAX_URL {
-        return Err(format!("The {label} must be at most {MAX_URL} characters."));
+        return Err(Msg::UrlTooLong(field, MAX_URL));
     }
     match Url::parse(raw) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => Ok(raw.to_owned()),
-        _ => Err(format!(
-            "The {label} must be an absolute http:// or https:// URL."
-        )),
+        _ => Err(Msg::UrlInvalid(field)),
     }
 }
 
@@ -105,9 +104,9 @@ impl AppForm {
     }
 
     /// Validates every field, collecting one message per bad field.
-    pub fn parse(&self) -> Result<AppInput, BTreeMap<String, String>> {
+    pub fn parse(&self) -> Result<AppInput, BTreeMap<String, Msg>> {
         let mut errors = BTreeMap::new();
-        let mut check = |field: &str, result: Result<String, String>| match result {
+        let mut check = |field: &str, result: Result<String, Msg>| match result {
             Ok(value) => Some(value),
             Err(message) => {
                 errors.insert(field.to_owned(), message);
@@ -118,33 +117,31 @@ impl AppForm {
         let name = check(
             "name",
             match name.chars().count() {
-                0 => Err("Enter a name.".into()),
+                0 => Err(Msg::NameRequired),
                 1..=64 => Ok(name.to_owned()),
-                _ => Err("The name must be at most 64 characters.".into()),
+                _ => Err(Msg::NameTooLong),
             },
         );
         let description = check(
             "description",
             if self.description.trim().chars().count() > MAX_DESCRIPTION {
-                Err(format!(
-                    "The description must be at most {MAX_DESCRIPTION} characters."
-                ))
+                Err(Msg::DescriptionTooLong(MAX_DESCRIPTION))
             } else {
                 Ok(self.description.trim().to_owned())
             },
         );
-        let notify_url = check("notify_url", parse_url(&self.notify_url, "notify URL"));
-        let return_url = check("return_url", parse_url(&self.return_url, "return URL"));
+        let notify_url = check("notify_url", parse_url(&self.notify_url, UrlField::Notify));
+        let return_url = check("return_url", parse_url(&self.return_url, UrlField::Return));
         let app_url = if self.app_url.trim().is_empty() {
             Some(None)
         } else {
-            check("app_url", parse_url(&self.app_url, "app URL")).map(Some)
+            check("app_url", parse_url(&self.app_url, UrlField::App)).map(Some)
         };
         let notify_method = match self.notify_method.as_str() {
             "" | "GET" => Some("GET"),
             "POST" => Some("POST"),
             _ => {
-                errors.insert("notify_method".into(), "Choose GET or POST.".into());
+                errors.insert("notify_method".into(), Msg::ChooseMethod);
                 None
             }
         };
@@ -152,7 +149,7 @@ impl AppForm {
             "" | "real" => Some("real"),
             "fast" => Some("fast"),
             _ => {
-                errors.insert("retry_speed".into(), "Choose real or fast.".into());
+                errors.insert("retry_speed".into(), Msg::ChooseSpeed);
                 None
             }
         };
@@ -619,8 +616,8 @@ mod tests {
                 "return_url"
             ]
         );
-        assert!(errors["app_url"].contains("512"));
-        assert!(errors["notify_url"].contains("absolute http"));
+        assert!(errors["app_url"].to_string().contains("512"));
+        assert!(errors["notify_url"].to_string().contains("absolute http"));
     }
 
     #[test]
@@ -631,7 +628,7 @@ mod tests {
         }
         .parse()
         .unwrap_err();
-        assert_eq!(errors["name"], "Enter a name.");
+        assert_eq!(errors["name"], Msg::NameRequired);
     }
 
     fn rotated_app(master: &MasterKey, old: &AppKey, new: &AppKey, expires: i64) -> app::Model {

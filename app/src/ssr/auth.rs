@@ -10,6 +10,7 @@ use sea_orm::{
 };
 
 use super::db::{isv, login_attempt, user};
+use super::msg::Msg;
 use super::now_ms;
 use crate::types::CurrentUser;
 
@@ -24,7 +25,7 @@ pub struct Email(String);
 
 impl Email {
     /// Trims, lower-cases and checks the shape `local@domain.tld`, at most 254 characters.
-    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+    pub fn parse(raw: &str) -> Result<Self, Msg> {
         let email = raw.trim().to_lowercase();
         let valid_shape = email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
@@ -34,11 +35,11 @@ impl Email {
                 && !domain.contains('@')
         });
         if email.is_empty() {
-            Err("Enter your e-mail address.")
+            Err(Msg::EmailRequired)
         } else if email.chars().count() > 254 {
-            Err("The e-mail address is too long (at most 254 characters).")
+            Err(Msg::EmailTooLong)
         } else if !valid_shape || email.chars().any(char::is_whitespace) {
-            Err("Enter a valid e-mail address, like dev@example.com.")
+            Err(Msg::EmailInvalid)
         } else {
             Ok(Self(email))
         }
@@ -62,11 +63,11 @@ impl std::fmt::Debug for Password {
 
 impl Password {
     /// Checks the length: 10 to 128 characters.
-    pub fn parse(raw: String) -> Result<Self, &'static str> {
+    pub fn parse(raw: String) -> Result<Self, Msg> {
         match raw.chars().count() {
-            0..=9 => Err("The password must have at least 10 characters."),
+            0..=9 => Err(Msg::PasswordTooShort),
             10..=128 => Ok(Self(raw)),
-            _ => Err("The password must have at most 128 characters."),
+            _ => Err(Msg::PasswordTooLong),
         }
     }
 }
@@ -77,12 +78,12 @@ pub struct IsvName(String);
 
 impl IsvName {
     /// Trims and checks the length: 1 to 64 characters.
-    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+    pub fn parse(raw: &str) -> Result<Self, Msg> {
         let name = raw.trim();
         match name.chars().count() {
-            0 => Err("Enter the name of your company or project."),
+            0 => Err(Msg::IsvNameRequired),
             1..=64 => Ok(Self(name.to_owned())),
-            _ => Err("The ISV name must have at most 64 characters."),
+            _ => Err(Msg::IsvNameTooLong),
         }
     }
 }

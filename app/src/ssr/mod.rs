@@ -12,6 +12,7 @@ pub mod gateway;
 pub mod inbox;
 pub mod keys;
 pub mod limiter;
+pub mod msg;
 pub mod notify;
 pub mod session;
 pub mod signature;

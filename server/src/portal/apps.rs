@@ -2,6 +2,7 @@
 //! end grace. Plain form posts answered with 303 redirects; 404 for any appid
 //! that is not the ISV's own.
 
+use axum::Extension;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -9,8 +10,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use app::i18n::Locale;
 use app::ssr::apps::{self, AppForm, AppsError};
 use app::ssr::audit::Actor;
+use app::ssr::msg::Msg;
 use app::ssr::session::grant_reveal;
 use app::ssr::state::AppState;
 use app::types::{Flash, format_time};
@@ -18,9 +21,9 @@ use app::types::{Flash, format_time};
 use super::LoggedIn;
 use super::auth::flash_and_redirect;
 
-fn failure(err: AppsError) -> Response {
+fn failure(locale: Locale, err: AppsError) -> Response {
     match err {
-        AppsError::NotFound => (StatusCode::NOT_FOUND, "App not found.").into_response(),
+        AppsError::NotFound => (StatusCode::NOT_FOUND, Msg::AppNotFound.text(locale)).into_response(),
         AppsError::Invalid(errors) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             errors.into_values().collect::<Vec<_>>().join(" "),
@@ -30,11 +33,14 @@ fn failure(err: AppsError) -> Response {
     }
 }
 
-fn invalid(form: &AppForm, field_errors: std::collections::BTreeMap<String, String>) -> Flash {
+fn invalid(locale: Locale, form: &AppForm, field_errors: std::collections::BTreeMap<String, Msg>) -> Flash {
     Flash {
-        error: "Please correct the fields marked below.".into(),
+        error: Msg::FixFields.text(locale),
         values: form.values(),
-        field_errors,
+        field_errors: field_errors
+            .into_iter()
+            .map(|(field, message)| (field, message.text(locale)))
+            .collect(),
         ..Flash::default()
     }
 }
@@ -43,12 +49,15 @@ fn invalid(form: &AppForm, field_errors: std::collections::BTreeMap<String, Stri
 pub async fn create(
     State(state): State<AppState>,
     LoggedIn(user, ip): LoggedIn,
+    Extension(locale): Extension<Locale>,
     session: Session,
     Form(form): Form<AppForm>,
 ) -> Response {
     let input = match form.parse() {
         Ok(input) => input,
-        Err(errors) => return flash_and_redirect(&session, invalid(&form, errors), "/apps/new").await,
+        Err(errors) => {
+            return flash_and_redirect(&session, invalid(locale, &form, errors), "/apps/new").await;
+        }
     };
     match apps::create(
         &state.db,
@@ -59,10 +68,10 @@ pub async fn create(
     .await
     {
         Ok(model) => {
-            let notice = Flash::notice(format!("App created. Its appid is {}.", model.appid));
+            let notice = Flash::notice(Msg::AppCreated(model.appid.clone()).text(locale));
             flash_and_redirect(&session, notice, &format!("/apps/{}", model.appid)).await
         }
-        Err(err) => failure(err),
+        Err(err) => failure(locale, err),
     }
 }
 
@@ -70,6 +79,7 @@ pub async fn create(
 pub async fn edit(
     State(state): State<AppState>,
     LoggedIn(user, ip): LoggedIn,
+    Extension(locale): Extension<Locale>,
     session: Session,
     Path(appid): Path<String>,
     Form(form): Form<AppForm>,
@@ -80,10 +90,14 @@ pub async fn edit(
         Err(errors) => {
             // A foreign appid is a 404 before anything else, even with bad input.
             if let Err(err) = apps::find(&state.db, user.isv_id, &appid).await {
-                return failure(err);
+                return failure(locale, err);
             }
-            return flash_and_redirect(&session, invalid(&form, errors), &format!("/apps/{appid}/edit"))
-                .await;
+            return flash_and_redirect(
+                &session,
+                invalid(locale, &form, errors),
+                &format!("/apps/{appid}/edit"),
+            )
+            .await;
         }
     };
     let result = apps::update(&state.db, actor, &appid, input).await;
@@ -92,12 +106,12 @@ pub async fn edit(
         Ok(()) => {
             flash_and_redirect(
                 &session,
-                Flash::notice("Changes saved."),
+                Flash::notice(Msg::ChangesSaved.text(locale)),
                 &format!("/apps/{appid}"),
             )
             .await
         }
-        Err(err) => failure(err),
+        Err(err) => failure(locale, err),
     }
 }
 
@@ -111,6 +125,7 @@ pub struct StatusForm {
 pub async fn set_status(
     State(state): State<AppState>,
     LoggedIn(user, ip): LoggedIn,
+    Extension(locale): Extension<Locale>,
     session: Session,
     Path(appid): Path<String>,
     Form(form): Form<StatusForm>,
@@ -120,13 +135,18 @@ pub async fn set_status(
     match result {
         Ok(()) => {
             let notice = if form.enabled {
-                "App enabled."
+                Msg::AppEnabled
             } else {
-                "App disabled: the gateway refuses its requests (88000005) until you enable it."
+                Msg::AppDisabled
             };
-            flash_and_redirect(&session, Flash::notice(notice), &format!("/apps/{appid}")).await
+            flash_and_redirect(
+                &session,
+                Flash::notice(notice.text(locale)),
+                &format!("/apps/{appid}"),
+            )
+            .await
         }
-        Err(err) => failure(err),
+        Err(err) => failure(locale, err),
     }
 }
 
@@ -134,14 +154,22 @@ pub async fn set_status(
 pub async fn delete(
     State(state): State<AppState>,
     LoggedIn(user, ip): LoggedIn,
+    Extension(locale): Extension<Locale>,
     session: Session,
     Path(appid): Path<String>,
 ) -> Response {
     let result = apps::delete(&state.db, Actor { user: &user, ip: &ip }, &appid).await;
     state.apps.invalidate(&appid);
     match result {
-        Ok(()) => flash_and_redirect(&session, Flash::notice(format!("App {appid} deleted.")), "/apps").await,
-        Err(err) => failure(err),
+        Ok(()) => {
+            flash_and_redirect(
+                &session,
+                Flash::notice(Msg::AppDeleted(appid.clone()).text(locale)),
+                "/apps",
+            )
+            .await
+        }
+        Err(err) => failure(locale, err),
     }
 }
 
@@ -149,6 +177,7 @@ pub async fn delete(
 pub async fn reveal(
     State(state): State<AppState>,
     LoggedIn(user, ip): LoggedIn,
+    Extension(locale): Extension<Locale>,
     session: Session,
     Path(appid): Path<String>,
 ) -> Response {
@@ -166,7 +195,7 @@ pub async fn reveal(
             }
             Redirect::to(&format!("/apps/{appid}#credentials")).into_response()
         }
-        Err(err) => failure(err),
+        Err(err) => failure(locale, err),
     }
 }
 
@@ -174,6 +203,7 @@ pub async fn reveal(
 pub async fn rotate(
     State(state): State<AppState>,
     LoggedIn(user, ip): LoggedIn,
+    Extension(locale): Extension<Locale>,
     session: Session,
     Path(appid): Path<String>,
 ) -> Response {
@@ -183,7 +213,7 @@ pub async fn rotate(
     match result {
         Ok(_) => {
             let until = format_time(app::ssr::now_ms() + state.key_grace_ms);
-            let notice = format!("Key rotated. The previous key keeps verifying until {until} (UTC+8).");
+            let notice = Msg::KeyRotated(until).text(locale);
             flash_and_redirect(
                 &session,
                 Flash::notice(notice),
@@ -191,7 +221,7 @@ pub async fn rotate(
             )
             .await
         }
-        Err(err) => failure(err),
+        Err(err) => failure(locale, err),
     }
 }
 
@@ -199,6 +229,7 @@ pub async fn rotate(
 pub async fn end_grace(
     State(state): State<AppState>,
     LoggedIn(user, ip): LoggedIn,
+    Extension(locale): Extension<Locale>,
     session: Session,
     Path(appid): Path<String>,
 ) -> Response {
@@ -206,10 +237,10 @@ pub async fn end_grace(
     state.apps.invalidate(&appid);
     match result {
         Ok(()) => {
-            let notice = Flash::notice("Grace ended: only the current key verifies now.");
+            let notice = Flash::notice(Msg::GraceEnded.text(locale));
             flash_and_redirect(&session, notice, &format!("/apps/{appid}#credentials")).await
         }
-        Err(err) => failure(err),
+        Err(err) => failure(locale, err),
     }
 }
 
@@ -217,6 +248,7 @@ pub async fn end_grace(
 pub async fn share_login(
     State(state): State<AppState>,
     LoggedIn(user, ip): LoggedIn,
+    Extension(locale): Extension<Locale>,
     session: Session,
     Path(appid): Path<String>,
 ) -> Response {
@@ -224,10 +256,9 @@ pub async fn share_login(
     match apps::share_login_url(&state.db, &state.master_key, actor, &appid, app::ssr::now_ms()).await {
         Ok(url) => Redirect::to(&url).into_response(),
         Err(apps::ShareLoginError::NoAppUrl) => {
-            let error =
-                Flash::error("Set the app's entry URL (app_url) before opening it as a sandbox user.");
+            let error = Flash::error(Msg::NeedAppUrl.text(locale));
             flash_and_redirect(&session, error, &format!("/apps/{appid}/edit")).await
         }
-        Err(apps::ShareLoginError::App(err)) => failure(err),
+        Err(apps::ShareLoginError::App(err)) => failure(locale, err),
     }
 }

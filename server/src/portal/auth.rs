@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use axum::Extension;
 use axum::Form;
 use axum::extract::{ConnectInfo, State};
 use axum::http::header;
@@ -10,12 +11,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use app::i18n::Locale;
 use app::ssr::auth::{Email, IsvName, LoginError, Password, SignupError, authenticate, create_account};
+use app::ssr::msg::Msg;
 use app::ssr::session::{FLASH_KEY, USER_ID_KEY};
 use app::ssr::state::AppState;
 use app::types::{CurrentUser, Flash};
-
-const GENERIC_ERROR: &str = "Something went wrong on our side. Please try again.";
 
 /// The sign-up form; missing fields read as empty and fail validation.
 #[derive(Deserialize, Default)]
@@ -38,6 +39,7 @@ pub struct LoginForm {
 /// `POST /signup`: creates the ISV and its user, logs in, and goes to `/apps`.
 pub async fn signup(
     State(state): State<AppState>,
+    Extension(locale): Extension<Locale>,
     session: Session,
     Form(form): Form<SignupForm>,
 ) -> Response {
@@ -57,26 +59,22 @@ pub async fn signup(
     let (email, isv_name, password) = match parsed {
         (Ok(email), Ok(name), Ok(password)) => (email, name, password),
         (email, name, password) => {
-            let errors: Vec<&str> = [email.err(), name.err(), password.err()]
+            let errors: Vec<String> = [email.err(), name.err(), password.err()]
                 .into_iter()
                 .flatten()
+                .map(|message| message.text(locale))
                 .collect();
             return flash_and_redirect(&session, again(errors.join(" ")), "/signup").await;
         }
     };
     match create_account(&state.db, email, isv_name, password).await {
-        Ok(user) => log_in(&state, &session, &user, "/apps").await,
+        Ok(user) => log_in(&state, locale, &session, &user, "/apps").await,
         Err(SignupError::DuplicateEmail) => {
-            flash_and_redirect(
-                &session,
-                again(SignupError::DuplicateEmail.to_string()),
-                "/signup",
-            )
-            .await
+            flash_and_redirect(&session, again(Msg::DuplicateEmail.text(locale)), "/signup").await
         }
         Err(SignupError::Internal(err)) => {
             tracing::error!(%err, "sign-up failed");
-            flash_and_redirect(&session, again(GENERIC_ERROR.into()), "/signup").await
+            flash_and_redirect(&session, again(Msg::GenericError.text(locale)), "/signup").await
         }
     }
 }
@@ -85,6 +83,7 @@ pub async fn signup(
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(locale): Extension<Locale>,
     session: Session,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -92,17 +91,18 @@ pub async fn login(
     match authenticate(&state.db, &form.email, form.password, &peer.ip().to_string()).await {
         Ok(user) => {
             tracing::info!(user_id = user.user_id, "login");
-            log_in(&state, &session, &user, next).await
+            log_in(&state, locale, &session, &user, next).await
         }
         Err(err) => {
             let message = match &err {
                 LoginError::Internal(detail) => {
                     tracing::error!(%detail, "login failed");
-                    GENERIC_ERROR.to_owned()
+                    Msg::GenericError
                 }
-                other => other.to_string(),
+                LoginError::InvalidCredentials => Msg::WrongCredentials,
+                LoginError::Throttled => Msg::Throttled,
             };
-            let mut flash = Flash::error(message);
+            let mut flash = Flash::error(message.text(locale));
             flash.values.insert("email".into(), form.email.trim().to_owned());
             let back = if next == "/apps" {
                 "/login".to_owned()
@@ -129,7 +129,13 @@ fn safe_next(next: &str) -> &str {
     if local && next != "/" { next } else { "/apps" }
 }
 
-async fn log_in(state: &AppState, session: &Session, user: &CurrentUser, to: &str) -> Response {
+async fn log_in(
+    state: &AppState,
+    locale: Locale,
+    session: &Session,
+    user: &CurrentUser,
+    to: &str,
+) -> Response {
     let secure = state.settings.public_url.starts_with("https://");
     // A fresh id at login defeats session fixation.
     let stored = async {
@@ -138,7 +144,7 @@ async fn log_in(state: &AppState, session: &Session, user: &CurrentUser, to: &st
     };
     if let Err(err) = stored.await {
         tracing::error!(%err, "cannot store the session");
-        return flash_and_redirect(session, Flash::error(GENERIC_ERROR), "/login").await;
+        return flash_and_redirect(session, Flash::error(Msg::GenericError.text(locale)), "/login").await;
     }
     // The user's language outlives the session in this browser (the login page after logout).
     match user.locale.as_deref().and_then(app::lang::parse) {

@@ -3,13 +3,16 @@
 
 use std::collections::BTreeMap;
 
+use axum::Extension;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use app::i18n::Locale;
 use app::ssr::gateway::{self, TestPaymentError};
+use app::ssr::msg::Msg;
 use app::ssr::notify::{NotifyError, resend_now, restart_schedule};
 use app::ssr::state::AppState;
 use app::types::Flash;
@@ -49,6 +52,7 @@ pub fn parse_yuan(text: &str) -> Option<i64> {
 pub async fn test_payment(
     State(state): State<AppState>,
     LoggedIn(user, _): LoggedIn,
+    Extension(locale): Extension<Locale>,
     session: Session,
     Form(form): Form<TestPaymentForm>,
 ) -> Response {
@@ -64,20 +68,17 @@ pub async fn test_payment(
     .map(|(k, v)| (k.to_owned(), v.clone()))
     .collect();
     let again = |field: &str, message: String| Flash {
-        error: "Please correct the fields marked below.".into(),
+        error: Msg::FixFields.text(locale),
         values: values.clone(),
         field_errors: BTreeMap::from([(field.to_owned(), message)]),
         ..Flash::default()
     };
     let Some(total_fee) = parse_yuan(&form.amount) else {
-        let flash = again(
-            "amount",
-            "Enter an amount in yuan, like 12.34 (at least 0.01).".into(),
-        );
+        let flash = again("amount", Msg::AmountInvalid.text(locale));
         return flash_and_redirect(&session, flash, "/test-payments").await;
     };
     if form.mode == "cashier" {
-        return match cashier_url(&state, user.isv_id, &form, total_fee).await {
+        return match cashier_url(&state, user.isv_id, &form, total_fee, locale).await {
             Ok(url) => Redirect::to(&url).into_response(),
             Err((field, message)) => {
                 flash_and_redirect(&session, again(field, message), "/test-payments").await
@@ -102,16 +103,14 @@ pub async fn test_payment(
     .await
     {
         Ok((order, _)) => {
-            let notice = Flash::notice(format!(
-                "Test payment made ({scenario}). Its notification is on its way; this page shows each attempt."
-            ));
+            let notice = Flash::notice(Msg::TestPaymentMade(scenario.to_owned()).text(locale));
             let to = format!("/transactions/{}", gateway::transaction_id(&order));
             flash_and_redirect(&session, notice, &to).await
         }
         Err(TestPaymentError::NotFound) => {
             flash_and_redirect(
                 &session,
-                again("appid", "Pick one of your apps.".into()),
+                again("appid", Msg::PickApp.text(locale)),
                 "/test-payments",
             )
             .await
@@ -135,16 +134,13 @@ async fn cashier_url(
     isv_id: i64,
     form: &TestPaymentForm,
     total_fee: i64,
+    locale: Locale,
 ) -> Result<String, (&'static str, String)> {
     let app = app::ssr::apps::find(&state.db, isv_id, &form.appid)
         .await
-        .map_err(|_| ("appid", "Pick one of your apps.".to_owned()))?;
-    let key = app::ssr::apps::current_key(&state.master_key, &app).map_err(|_| {
-        (
-            "appid",
-            "This app's key cannot be read; see the server log.".to_owned(),
-        )
-    })?;
+        .map_err(|_| ("appid", Msg::PickApp.text(locale)))?;
+    let key = app::ssr::apps::current_key(&state.master_key, &app)
+        .map_err(|_| ("appid", Msg::KeyUnreadable.text(locale)))?;
     let notify_url = if form.notify_url.trim().is_empty() {
         app.notify_url.clone()
     } else {
@@ -169,11 +165,13 @@ async fn cashier_url(
         .map_err(|err| ("body", err.to_string()))
 }
 
-fn not_found(err: NotifyError) -> Response {
+fn not_found(locale: Locale, err: NotifyError) -> Response {
     match err {
-        NotifyError::NotFound => {
-            (axum::http::StatusCode::NOT_FOUND, "Notification not found.").into_response()
-        }
+        NotifyError::NotFound => (
+            axum::http::StatusCode::NOT_FOUND,
+            Msg::NotificationNotFound.text(locale),
+        )
+            .into_response(),
         NotifyError::Db(err) => super::internal_error("notification action failed", &err),
     }
 }
@@ -182,16 +180,18 @@ fn not_found(err: NotifyError) -> Response {
 pub async fn resend(
     State(state): State<AppState>,
     LoggedIn(user, _): LoggedIn,
+    Extension(locale): Extension<Locale>,
     session: Session,
     Path(notify_id): Path<String>,
 ) -> Response {
     match resend_now(&state, user.isv_id, &notify_id).await {
         Ok(attempt) => {
             let text = if attempt.outcome == "delivered" {
-                "Resent: delivered.".to_owned()
+                Msg::ResentDelivered
             } else {
-                format!("Resent: failed. {}", attempt.hint)
-            };
+                Msg::ResentFailed(attempt.hint)
+            }
+            .text(locale);
             flash_and_redirect(
                 &session,
                 Flash::notice(text),
@@ -199,7 +199,7 @@ pub async fn resend(
             )
             .await
         }
-        Err(err) => not_found(err),
+        Err(err) => not_found(locale, err),
     }
 }
 
@@ -207,15 +207,16 @@ pub async fn resend(
 pub async fn restart(
     State(state): State<AppState>,
     LoggedIn(user, _): LoggedIn,
+    Extension(locale): Extension<Locale>,
     session: Session,
     Path(notify_id): Path<String>,
 ) -> Response {
     match restart_schedule(&state, user.isv_id, &notify_id).await {
         Ok(()) => {
-            let notice = Flash::notice("Schedule restarted: the first attempt goes out now.");
+            let notice = Flash::notice(Msg::ScheduleRestarted.text(locale));
             flash_and_redirect(&session, notice, &format!("/notifications/{notify_id}")).await
         }
-        Err(err) => not_found(err),
+        Err(err) => not_found(locale, err),
     }
 }
 
@@ -246,6 +247,7 @@ pub struct InboxAnswerForm {
 pub async fn set_inbox_answer(
     State(state): State<AppState>,
     LoggedIn(user, ip): LoggedIn,
+    Extension(locale): Extension<Locale>,
     session: Session,
     Path(appid): Path<String>,
     Form(form): Form<InboxAnswerForm>,
@@ -254,7 +256,13 @@ pub async fn set_inbox_answer(
     let actor = app::ssr::audit::Actor { user: &user, ip: &ip };
     match set_answer(&state.db, actor, &appid, &form.answer, state.clock.now_ms()).await {
         Ok(()) => {
-            let notice = Flash::notice(format!("The inbox of app {appid} answers {} now.", form.answer));
+            let notice = Flash::notice(
+                Msg::InboxAnswerSet {
+                    appid: appid.clone(),
+                    answer: form.answer.clone(),
+                }
+                .text(locale),
+            );
             flash_and_redirect(&session, notice, "/inbox").await
         }
         Err(InboxError::Invalid(message)) => {
@@ -264,7 +272,9 @@ pub async fn set_inbox_answer(
             };
             flash_and_redirect(&session, flash, "/inbox").await
         }
-        Err(InboxError::NotFound) => (axum::http::StatusCode::NOT_FOUND, "App not found.").into_response(),
+        Err(InboxError::NotFound) => {
+            (axum::http::StatusCode::NOT_FOUND, Msg::AppNotFound.text(locale)).into_response()
+        }
         Err(InboxError::Db(err)) => super::internal_error("cannot set an inbox's answer", &err),
     }
 }

@@ -10,8 +10,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use app::i18n::Locale;
 use app::lang;
 use app::ssr::auth::set_locale;
+use app::ssr::msg::Msg;
 use app::ssr::state::AppState;
 use app::types::CurrentUser;
 
@@ -29,10 +31,11 @@ pub struct LanguageForm {
 pub async fn switch(
     State(state): State<AppState>,
     user: Option<axum::Extension<CurrentUser>>,
+    axum::Extension(current): axum::Extension<Locale>,
     Form(form): Form<LanguageForm>,
 ) -> Response {
     let Some(locale) = lang::parse(&form.locale) else {
-        return (StatusCode::BAD_REQUEST, "Unknown language: choose en or zh.").into_response();
+        return (StatusCode::BAD_REQUEST, Msg::UnknownLanguage.text(current)).into_response();
     };
     if let Some(axum::Extension(user)) = user
         && let Err(err) = set_locale(&state.db, user.user_id, locale).await

@@ -11,4 +11,5 @@ mod dispatch;
 mod gateway;
 mod inbox;
 mod isolation;
+mod language;
 mod security;
