@@ -125,6 +125,7 @@ pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Resul
         clock,
         wake: Arc::new(tokio::sync::Notify::new()),
         apps: Arc::default(),
+        users: Arc::default(),
     })
 }
 

@@ -2,24 +2,47 @@
 
 use async_trait::async_trait;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, SqlErr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, Set, SqlErr,
+};
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error as StoreError, Result as StoreResult, SessionStore};
 
 use app::ssr::db::session;
 use app::ssr::now_ms;
+use app::ssr::ttl_map::TtlMap;
 
 /// Sessions as rows of the `sessions` table (JSON data, expiry in unix ms).
+///
+/// On SQLite, where one process owns the database, every session write goes through
+/// this store, so it also keeps the sessions it read or wrote in memory for
+/// [`CACHE_TTL`] and answers repeated loads without a query. On PostgreSQL several
+/// processes may share the sessions, so every load reads the table.
 #[derive(Debug, Clone)]
 pub struct DbSessionStore {
     db: DatabaseConnection,
+    cache: Option<Arc<TtlMap<Id, Record>>>,
 }
+
+/// How long a session read or written by this process is answered from memory (SQLite).
+pub const CACHE_TTL: Duration = Duration::from_secs(1);
 
 impl DbSessionStore {
     /// A store on this connection pool.
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        let cache = (db.get_database_backend() == DbBackend::Sqlite)
+            .then(|| Arc::new(TtlMap::new(CACHE_TTL, 100_000)));
+        Self { db, cache }
+    }
+
+    fn remember(&self, record: &Record) {
+        if let Some(cache) = &self.cache {
+            cache.insert(record.id, record.clone());
+        }
     }
 
     /// Deletes every expired session; returns how many.
@@ -56,7 +79,10 @@ impl SessionStore for DbSessionStore {
         // Ids are 128 random bits; a collision is astronomically unlikely but handled.
         for _ in 0..5 {
             match session::Entity::insert(Self::row(record)?).exec(&self.db).await {
-                Ok(_) => return Ok(()),
+                Ok(_) => {
+                    self.remember(record);
+                    return Ok(());
+                }
                 Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
                     record.id = Id::default();
                 }
@@ -76,10 +102,14 @@ impl SessionStore for DbSessionStore {
             .exec(&self.db)
             .await
             .map_err(backend)?;
+        self.remember(record);
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> StoreResult<Option<Record>> {
+        if let Some(record) = self.cache.as_ref().and_then(|cache| cache.get(id)) {
+            return Ok((record.expiry_date > OffsetDateTime::now_utc()).then_some(record));
+        }
         let Some(row) = session::Entity::find_by_id(id.to_string())
             .filter(session::Column::ExpiresAt.gt(now_ms()))
             .one(&self.db)
@@ -91,14 +121,19 @@ impl SessionStore for DbSessionStore {
         let data = serde_json::from_str(&row.data).map_err(|err| StoreError::Decode(err.to_string()))?;
         let expiry_date = OffsetDateTime::from_unix_timestamp_nanos(i128::from(row.expires_at) * 1_000_000)
             .map_err(|err| StoreError::Decode(err.to_string()))?;
-        Ok(Some(Record {
+        let record = Record {
             id: *id,
             data,
             expiry_date,
-        }))
+        };
+        self.remember(&record);
+        Ok(Some(record))
     }
 
     async fn delete(&self, id: &Id) -> StoreResult<()> {
+        if let Some(cache) = &self.cache {
+            cache.remove(id);
+        }
         session::Entity::delete_by_id(id.to_string())
             .exec(&self.db)
             .await

@@ -6,15 +6,15 @@
 //! enable/disable, delete, rotation, end of grace), and other processes sharing
 //! a PostgreSQL database see the change within [`TTL`].
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
 use super::apps::{AppsError, all_keys};
 use super::db::app;
 use super::keys::{AppKey, MasterKey};
+use super::ttl_map::TtlMap;
 
 /// How long a cached app is trusted without reading the database again.
 pub const TTL: Duration = Duration::from_secs(1);
@@ -74,9 +74,18 @@ pub enum CacheError {
     Keys(#[from] AppsError),
 }
 
-#[derive(Debug, Default)]
+/// Apps by appid, each trusted for [`TTL`].
+#[derive(Debug)]
 pub struct AppCache {
-    entries: Mutex<HashMap<String, (Instant, Arc<CachedApp>)>>,
+    entries: TtlMap<String, Arc<CachedApp>>,
+}
+
+impl Default for AppCache {
+    fn default() -> Self {
+        Self {
+            entries: TtlMap::new(TTL, MAX_ENTRIES),
+        }
+    }
 }
 
 impl AppCache {
@@ -88,7 +97,7 @@ impl AppCache {
         master: &MasterKey,
         appid: &str,
     ) -> Result<Option<Arc<CachedApp>>, CacheError> {
-        if let Some(hit) = self.fresh(appid) {
+        if let Some(hit) = self.entries.get(appid) {
             return Ok(Some(hit));
         }
         let Some(model) = app::Entity::find()
@@ -101,29 +110,12 @@ impl AppCache {
             return Ok(None);
         };
         let loaded = Arc::new(CachedApp::new(master, model)?);
-        let mut entries = self.lock();
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
-        }
-        entries.insert(appid.to_owned(), (Instant::now(), Arc::clone(&loaded)));
+        self.entries.insert(appid.to_owned(), Arc::clone(&loaded));
         Ok(Some(loaded))
     }
 
     /// Forgets an app, so the next request reads it from the database.
     pub fn invalidate(&self, appid: &str) {
-        self.lock().remove(appid);
-    }
-
-    fn fresh(&self, appid: &str) -> Option<Arc<CachedApp>> {
-        let entries = self.lock();
-        let (loaded, app) = entries.get(appid)?;
-        (loaded.elapsed() < TTL).then(|| Arc::clone(app))
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Arc<CachedApp>)>> {
-        // A panic while holding the lock cannot leave the map inconsistent: take it anyway.
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.entries.remove(appid);
     }
 }

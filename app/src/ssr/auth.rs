@@ -12,6 +12,7 @@ use sea_orm::{
 use super::db::{isv, login_attempt, user};
 use super::msg::Msg;
 use super::now_ms;
+use super::ttl_map::TtlMap;
 use crate::types::CurrentUser;
 
 /// Failed logins allowed per account, and per IP, within [`THROTTLE_WINDOW_MS`].
@@ -270,6 +271,40 @@ async fn is_throttled(db: &DatabaseConnection, email: &str, ip: &str, now: i64) 
         failures(login_attempt::Column::Email, email).await? >= MAX_FAILURES
             || failures(login_attempt::Column::Ip, ip).await? >= MAX_FAILURES,
     )
+}
+
+/// Users by id, each trusted for [`USER_TTL`]: every portal request needs its user,
+/// and this saves that query. [`set_locale`]'s caller forgets the user it changed;
+/// other processes sharing a PostgreSQL database see a change within [`USER_TTL`].
+#[derive(Debug)]
+pub struct UserCache(TtlMap<i64, CurrentUser>);
+
+/// How long a cached user is trusted without reading the database again.
+pub const USER_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl Default for UserCache {
+    fn default() -> Self {
+        Self(TtlMap::new(USER_TTL, 50_000))
+    }
+}
+
+impl UserCache {
+    /// The user, from the cache or the database.
+    pub async fn load(&self, db: &impl ConnectionTrait, user_id: i64) -> Result<Option<CurrentUser>, DbErr> {
+        if let Some(user) = self.0.get(&user_id) {
+            return Ok(Some(user));
+        }
+        let user = load_user(db, user_id).await?;
+        if let Some(user) = &user {
+            self.0.insert(user_id, user.clone());
+        }
+        Ok(user)
+    }
+
+    /// Forgets a user, so the next request reads it from the database.
+    pub fn forget(&self, user_id: i64) {
+        self.0.remove(&user_id);
+    }
 }
 
 /// Checks e-mail and password, throttled per account and per IP, and records the attempt.

@@ -17,6 +17,7 @@ pub mod notify;
 pub mod session;
 pub mod signature;
 pub mod state;
+pub mod ttl_map;
 
 /// The current time as unix milliseconds, the unit every stored time uses.
 pub fn now_ms() -> i64 {

@@ -8,6 +8,7 @@ use leptos::prelude::LeptosOptions;
 use sea_orm::DatabaseConnection;
 
 use super::app_cache::AppCache;
+use super::auth::UserCache;
 use super::clock::Clock;
 use super::keys::MasterKey;
 use super::limiter::RateLimiter;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Apps by appid with their keys, for the gateway (invalidate after changing an app).
     pub apps: Arc<AppCache>,
+    /// Logged-in users by id, for the middleware (forget one after changing it).
+    pub users: Arc<UserCache>,
     /// Wakes the dispatcher when a notification becomes due now.
     pub wake: Arc<tokio::sync::Notify>,
 }

@@ -10,7 +10,6 @@ use tower_sessions::Session;
 use url::Url;
 
 use app::lang;
-use app::ssr::auth::load_user;
 use app::ssr::session::{FLASH_KEY, USER_ID_KEY};
 use app::ssr::state::AppState;
 use app::types::{CurrentUser, Flash, SessionInfo};
@@ -58,7 +57,7 @@ pub async fn load_current_user(
         }
     };
     if let Some(user_id) = user_id {
-        match load_user(&state.db, user_id).await {
+        match state.users.load(&state.db, user_id).await {
             Ok(Some(user)) => {
                 req.extensions_mut().insert(user);
             }

@@ -37,10 +37,12 @@ pub async fn switch(
     let Some(locale) = lang::parse(&form.locale) else {
         return (StatusCode::BAD_REQUEST, Msg::UnknownLanguage.text(current)).into_response();
     };
-    if let Some(axum::Extension(user)) = user
-        && let Err(err) = set_locale(&state.db, user.user_id, locale).await
-    {
-        return internal_error("cannot store the user's language", &err);
+    if let Some(axum::Extension(user)) = user {
+        let saved = set_locale(&state.db, user.user_id, locale).await;
+        state.users.forget(user.user_id);
+        if let Err(err) = saved {
+            return internal_error("cannot store the user's language", &err);
+        }
     }
     let secure = state.settings.public_url.starts_with("https://");
     (
