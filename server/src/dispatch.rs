@@ -201,6 +201,7 @@ async fn claim(
     lease_ms: i64,
     limit: usize,
 ) -> Result<Vec<notification::Model>, DbErr> {
+    let _gate = state.writes.enter().await;
     let backend = state.db.get_database_backend();
     let sql = match backend {
         DatabaseBackend::Postgres => {
@@ -397,15 +398,17 @@ async fn record_loop(state: AppState, owner: String, mut inbox: mpsc::Receiver<F
             };
         }
         let now = state.clock.now_ms();
-        if let Err(err) = notify::record(
+        let gate = state.writes.enter().await;
+        let recorded = notify::record(
             &state.db,
             &state.settings.notify_retry_schedule,
             &batch,
             Some(&owner),
             now,
         )
-        .await
-        {
+        .await;
+        drop(gate);
+        if let Err(err) = recorded {
             // Still leased: when the lease expires they are attempted again.
             tracing::error!(%err, count = batch.len(), "cannot record notification attempts");
         }

@@ -29,7 +29,9 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use app::ssr::clock::{Clock, SystemClock};
 use app::ssr::limiter::RateLimiter;
 use app::ssr::state::{AppState, Settings};
+use app::ssr::write_gate::WriteGate;
 use app::{App, shell};
+use sea_orm::ConnectionTrait;
 
 pub use crate::config::Config;
 pub use crate::error::{Error, Result};
@@ -88,6 +90,7 @@ pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Resul
     ensure_data_dir(config)?;
     let db = db::connect(&config.database_url).await?;
     db::migrate(&db).await?;
+    let sqlite = db.get_database_backend() == sea_orm::DbBackend::Sqlite;
     let master_key = app::ssr::keys::load_master_key(
         config.master_key.as_ref().map(|secret| secret.expose()),
         &config.data_dir,
@@ -126,6 +129,8 @@ pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Resul
         wake: Arc::new(tokio::sync::Notify::new()),
         apps: Arc::default(),
         users: Arc::default(),
+        writes: Arc::new(WriteGate::new(sqlite)),
+        payments: Arc::default(),
     })
 }
 

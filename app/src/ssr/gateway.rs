@@ -574,6 +574,12 @@ pub async fn queue_notification(
     order: &order::Model,
     now: i64,
 ) -> Result<notification::Model, DbErr> {
+    notification_row(&app.notify_method, order, now).insert(db).await
+}
+
+/// The notification of a settled order, due now (or later for the *delayed*
+/// scenario), sent by GET or POST as `notify_method` says.
+pub fn notification_row(notify_method: &str, order: &order::Model, now: i64) -> notification::ActiveModel {
     let notify_id = random_token(30);
     let params: serde_json::Map<String, serde_json::Value> = result_params(order, Some(&notify_id))
         .into_iter()
@@ -585,12 +591,7 @@ pub async fn queue_notification(
         app_id: Set(order.app_id),
         order_id: Set(order.id),
         url: Set(order.notify_url.clone()),
-        method: Set(if app.notify_method == "POST" {
-            "POST"
-        } else {
-            "GET"
-        }
-        .into()),
+        method: Set(if notify_method == "POST" { "POST" } else { "GET" }.into()),
         params: Set(serde_json::Value::Object(params).to_string()),
         status: Set("pending".into()),
         attempts: Set(0),
@@ -608,8 +609,6 @@ pub async fn queue_notification(
         schedule_step: Set(0),
         ..Default::default()
     }
-    .insert(db)
-    .await
 }
 
 /// Sandbox scenarios of a portal test payment (SPEC §7).
@@ -683,7 +682,8 @@ pub async fn test_payment(
         buyer_id: String::new(),
     };
     // The order is new (a fresh out_trade_no) and settled at once: it is inserted
-    // paid (or failed) with its notification, in one transaction.
+    // paid (or failed) with its notification, in one transaction with the other test
+    // payments that arrive meanwhile (`PaymentBatcher`).
     let mut row = order_row(app, &input, scenario, now);
     row.time_end = Set(Some(now));
     if scenario == "failure" {
@@ -693,12 +693,11 @@ pub async fn test_payment(
         row.trade_state = Set(trade_state::PAID);
         row.buyer_id = Set("sandbox_buyer_10001".into());
     }
-    let txn = state.db.begin().await.map_err(GatewayError::from)?;
-    let order = row.insert(&txn).await.map_err(GatewayError::from)?;
-    let queued = queue_notification(&txn, app, &order, now)
+    let (order, queued) = state
+        .payments
+        .write(state, row, &app.notify_method, now)
         .await
         .map_err(GatewayError::from)?;
-    txn.commit().await.map_err(GatewayError::from)?;
     state.wake.notify_one();
     Ok((order, queued))
 }

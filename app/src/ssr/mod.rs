@@ -14,10 +14,12 @@ pub mod keys;
 pub mod limiter;
 pub mod msg;
 pub mod notify;
+pub mod payment_batch;
 pub mod session;
 pub mod signature;
 pub mod state;
 pub mod ttl_map;
+pub mod write_gate;
 
 /// The current time as unix milliseconds, the unit every stored time uses.
 pub fn now_ms() -> i64 {

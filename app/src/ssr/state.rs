@@ -12,6 +12,8 @@ use super::auth::UserCache;
 use super::clock::Clock;
 use super::keys::MasterKey;
 use super::limiter::RateLimiter;
+use super::payment_batch::PaymentBatcher;
+use super::write_gate::WriteGate;
 
 /// Database pool and Leptos options, cloned cheaply into each request.
 #[derive(Clone, Debug)]
@@ -36,6 +38,10 @@ pub struct AppState {
     pub apps: Arc<AppCache>,
     /// Logged-in users by id, for the middleware (forget one after changing it).
     pub users: Arc<UserCache>,
+    /// Writes test payments in batches (group commit).
+    pub payments: Arc<PaymentBatcher>,
+    /// Queues this process's hot writers on SQLite (open on PostgreSQL).
+    pub writes: Arc<WriteGate>,
     /// Wakes the dispatcher when a notification becomes due now.
     pub wake: Arc<tokio::sync::Notify>,
 }

@@ -113,6 +113,7 @@ db_tests!(
     a_killed_server_loses_no_notification,
     attempts_past_the_retention_period_are_pruned,
     an_attempt_whose_lease_was_taken_over_still_counts,
+    concurrent_test_payments_each_get_their_own_notification,
 );
 
 async fn the_schedule_retries_at_its_gaps_then_gives_up(backend: Backend) {
@@ -699,4 +700,105 @@ async fn an_attempt_whose_lease_was_taken_over_still_counts(backend: Backend) {
         count(&conn, "SELECT COUNT(*) AS n FROM notification_attempts").await,
         2
     );
+}
+
+/// Test payments made at the same moment are written in shared transactions (group
+/// commit); each still gets its own order and notification, paired correctly, and
+/// each notification is delivered with its own order's parameters.
+async fn concurrent_test_payments_each_get_their_own_notification(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app_with_clock(&db, Arc::default(), &[], Arc::new(app::ssr::clock::SystemClock)).await;
+    let merchant = Merchant::signed_up(app, "batch@example.com").await;
+    let receiver = Receiver::start("success").await;
+    let fees: Vec<String> = (1..=60).map(|fee| fee.to_string()).collect();
+    let payments = fees.iter().map(|fee| {
+        let merchant = &merchant;
+        let url = receiver.url.clone();
+        async move {
+            let response = merchant
+                .app
+                .post_form(
+                    "/api/create_test_payment",
+                    &[
+                        ("appid", merchant.appid.as_str()),
+                        ("total_fee", fee.as_str()),
+                        ("body", "batch"),
+                        ("scenario", if fee == "7" { "failure" } else { "normal" }),
+                        ("notify_url", url.as_str()),
+                    ],
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::OK);
+            let created: serde_json::Value = response.json().await.unwrap();
+            (fee.clone(), created)
+        }
+    });
+    let created = futures_join_all(payments).await;
+    let conn = db.connect().await;
+    assert_eq!(count(&conn, "SELECT COUNT(*) AS n FROM orders").await, 60);
+    assert_eq!(count(&conn, "SELECT COUNT(*) AS n FROM notifications").await, 60);
+    // Every notification belongs to the order the caller was told about.
+    let pairs = rows(
+        &conn,
+        "SELECT n.notify_id, o.out_trade_no, o.total_fee, o.trade_state FROM notifications n \
+         JOIN orders o ON o.id = n.order_id",
+    )
+    .await;
+    for (fee, answer) in &created {
+        let pair = pairs
+            .iter()
+            .find(|row| {
+                row.try_get::<String>("", "notify_id").unwrap() == answer["notify_id"].as_str().unwrap()
+            })
+            .expect("the notification the caller got exists");
+        assert_eq!(
+            pair.try_get::<String>("", "out_trade_no").unwrap(),
+            answer["out_trade_no"].as_str().unwrap()
+        );
+        assert_eq!(pair.try_get::<i64>("", "total_fee").unwrap().to_string(), *fee);
+        let state = pair.try_get::<i16>("", "trade_state").unwrap();
+        assert_eq!(state, if fee == "7" { 2 } else { 0 }, "fee {fee}");
+    }
+    // Each delivery carries its own notify_id and its own order's amount.
+    receiver.wait_for(60).await;
+    let got = receiver.got.lock().unwrap().clone();
+    for (fee, answer) in &created {
+        let notify_id = answer["notify_id"].as_str().unwrap();
+        let (_, params) = got
+            .iter()
+            .find(|(_, params)| params.contains(&format!("notify_id={notify_id}")))
+            .expect("delivered");
+        assert!(params.contains(&format!("total_fee={fee}&")), "{params}");
+    }
+    wait_count(
+        &conn,
+        "SELECT COUNT(*) AS n FROM notifications WHERE status = 'delivered'",
+        60,
+        20,
+    )
+    .await;
+}
+
+/// Runs the futures concurrently on this task and collects their outputs in order.
+async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut set: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = set.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, future) in set.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => out[i] = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().map(|value| value.expect("ready")).collect()
 }
