@@ -26,6 +26,23 @@ pub enum AppError {
     Transport(String),
 }
 
+impl AppError {
+    /// The message for a person, in `locale` (an `Invalid` message is already in the
+    /// request's language, written by the server).
+    pub fn text(&self, locale: crate::i18n::Locale) -> String {
+        use crate::i18n::td_string;
+        match self {
+            Self::Unauthorized => td_string!(locale, common.errors.unauthorized).into(),
+            Self::NotFound => td_string!(locale, common.errors.not_found).into(),
+            Self::Invalid(message) => message.clone(),
+            Self::Internal => td_string!(locale, common.errors.internal).into(),
+            Self::Transport(detail) => {
+                td_string!(locale, common.errors.transport, detail = detail).to_string()
+            }
+        }
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 

@@ -108,10 +108,13 @@ pub fn App() -> impl IntoView {
 }
 
 /// The document title, in the page's language.
+///
+/// A plain string, read once: leptos_meta renders the title after the page's reactive
+/// owners are gone, so a closure reading the locale signal there would panic.
 #[component]
 fn AppTitle() -> impl IntoView {
-    let i18n = use_i18n();
-    view! { <Title text=move || t_string!(i18n, common.title) /> }
+    let title: &'static str = t_string!(use_i18n(), common.title);
+    view! { <Title text=title /> }
 }
 
 /// The layout and the routes.

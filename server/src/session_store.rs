@@ -25,7 +25,8 @@ use app::ssr::ttl_map::TtlMap;
 #[derive(Debug, Clone)]
 pub struct DbSessionStore {
     db: DatabaseConnection,
-    cache: Option<Arc<TtlMap<Id, Record>>>,
+    /// Records by id; `None` marks a session deleted by this process.
+    cache: Option<Arc<TtlMap<Id, Option<Record>>>>,
 }
 
 /// How long a session read or written by this process is answered from memory (SQLite).
@@ -39,9 +40,18 @@ impl DbSessionStore {
         Self { db, cache }
     }
 
+    /// Notes a record this process wrote.
     fn remember(&self, record: &Record) {
         if let Some(cache) = &self.cache {
-            cache.insert(record.id, record.clone());
+            cache.insert(record.id, Some(record.clone()));
+        }
+    }
+
+    /// Notes that this process deleted a session: a load that read the row before the
+    /// delete cannot bring it back for the cache's lifetime.
+    fn forget(&self, id: &Id) {
+        if let Some(cache) = &self.cache {
+            cache.insert(*id, None);
         }
     }
 
@@ -107,8 +117,8 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> StoreResult<Option<Record>> {
-        if let Some(record) = self.cache.as_ref().and_then(|cache| cache.get(id)) {
-            return Ok((record.expiry_date > OffsetDateTime::now_utc()).then_some(record));
+        if let Some(cached) = self.cache.as_ref().and_then(|cache| cache.get(id)) {
+            return Ok(cached.filter(|record| record.expiry_date > OffsetDateTime::now_utc()));
         }
         let Some(row) = session::Entity::find_by_id(id.to_string())
             .filter(session::Column::ExpiresAt.gt(now_ms()))
@@ -126,14 +136,14 @@ impl SessionStore for DbSessionStore {
             data,
             expiry_date,
         };
-        self.remember(&record);
+        if let Some(cache) = &self.cache {
+            cache.insert_if_absent(record.id, Some(record.clone()));
+        }
         Ok(Some(record))
     }
 
     async fn delete(&self, id: &Id) -> StoreResult<()> {
-        if let Some(cache) = &self.cache {
-            cache.remove(id);
-        }
+        self.forget(id);
         session::Entity::delete_by_id(id.to_string())
             .exec(&self.db)
             .await

@@ -22,7 +22,7 @@ pub fn AppsPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match apps.await {
-                        Err(err) => view! { <p class="error">{err.to_string()}</p> }.into_any(),
+                        Err(err) => view! { <p class="error">{err.text(i18n.get_locale_untracked())}</p> }.into_any(),
                         Ok(apps) if apps.is_empty() => {
                             view! {
                                 <div class="empty">

@@ -44,7 +44,7 @@ pub fn AuditPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match page.await {
-                        Err(err) => view! { <p class="error">{err.to_string()}</p> }.into_any(),
+                        Err(err) => view! { <p class="error">{err.text(i18n.get_locale_untracked())}</p> }.into_any(),
                         Ok(page) => {
                             view! {
                                 <table class="list audit">

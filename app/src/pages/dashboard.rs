@@ -26,7 +26,7 @@ pub fn DashboardPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Err(err) => view! { <p class="error">{err.to_string()}</p> }.into_any(),
+                        Err(err) => view! { <p class="error">{err.text(i18n.get_locale_untracked())}</p> }.into_any(),
                         Ok(data) if data.apps.is_empty() => {
                             view! {
                                 <p class="empty">

@@ -127,7 +127,7 @@ pub fn DocsPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match docs.await {
-                        Err(err) => view! { <p class="error">{err.to_string()}</p> }.into_any(),
+                        Err(err) => view! { <p class="error">{err.text(i18n.get_locale_untracked())}</p> }.into_any(),
                         Ok(docs) => {
                             // A component, not a variable: leptos_i18n reads a variable
                             // that comes before a component in a text as plain text.

@@ -51,7 +51,7 @@ pub fn InboxPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match page.await {
-                        Err(err) => view! { <p class="error">{err.to_string()}</p> }.into_any(),
+                        Err(err) => view! { <p class="error">{err.text(i18n.get_locale_untracked())}</p> }.into_any(),
                         Ok(page) if page.inboxes.is_empty() => {
                             view! {
                                 <p class="empty">

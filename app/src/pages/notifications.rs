@@ -176,7 +176,7 @@ pub fn NotificationsPage() -> impl IntoView {
                             })
                             .collect_view();
                         match page.await {
-                            Err(err) => view! { <p class="error">{err.to_string()}</p> }.into_any(),
+                            Err(err) => view! { <p class="error">{err.text(i18n.get_locale_untracked())}</p> }.into_any(),
                             Ok(page) => {
                                 let now = page.now;
                                 let next = page
@@ -264,7 +264,7 @@ pub fn NotificationPage() -> impl IntoView {
                     Err(err) => {
                         view! {
                             <h1>{t!(i18n, console.notification.not_found)}</h1>
-                            <p class="error">{err.to_string()}</p>
+                            <p class="error">{err.text(i18n.get_locale_untracked())}</p>
                             <p>
                                 <a href="/notifications">{t!(i18n, console.notification.all)}</a>
                             </p>

@@ -94,7 +94,7 @@ pub fn SignaturePage() -> impl IntoView {
                     let (appid, input) = form();
                     Suspend::new(async move {
                         match data.await {
-                            Err(err) => view! { <p class="error">{err.to_string()}</p> }.into_any(),
+                            Err(err) => view! { <p class="error">{err.text(i18n.get_locale_untracked())}</p> }.into_any(),
                             Ok((apps, check)) => {
                                 view! {
                                     <form method="get" action="/tools/signature" class="form">
@@ -156,7 +156,7 @@ fn result_view(
     check: Result<SignatureCheck, crate::error::AppError>,
 ) -> impl IntoView {
     match check {
-        Err(err) => view! { <p class="error">{err.to_string()}</p> }.into_any(),
+        Err(err) => view! { <p class="error">{err.text(i18n.get_locale_untracked())}</p> }.into_any(),
         Ok(check) => {
             let good = check.verdict == "valid";
             let verdict = verdict_text(i18n, &check.verdict);

@@ -49,7 +49,7 @@ pub fn TestPaymentsPage() -> impl IntoView {
                         let scenario = value("scenario");
                         let mode = value("mode");
                         match apps.await {
-                            Err(err) => view! { <p class="error">{err.to_string()}</p> }.into_any(),
+                            Err(err) => view! { <p class="error">{err.text(i18n.get_locale_untracked())}</p> }.into_any(),
                             Ok(apps) if apps.is_empty() => {
                                 view! {
                                     <p class="empty">

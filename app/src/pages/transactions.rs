@@ -107,7 +107,7 @@ pub fn TransactionsPage() -> impl IntoView {
                     Suspend::new(async move {
                         let form = filter_form(i18n, &current);
                         match page.await {
-                            Err(err) => view! { {form} <p class="error">{err.to_string()}</p> }.into_any(),
+                            Err(err) => view! { {form} <p class="error">{err.text(i18n.get_locale_untracked())}</p> }.into_any(),
                             Ok(page) if page.rows.is_empty() => {
                                 view! {
                                     {form}
@@ -265,7 +265,7 @@ pub fn TransactionPage() -> impl IntoView {
                     Err(err) => {
                         view! {
                             <h1>{t!(i18n, console.transaction.not_found)}</h1>
-                            <p class="error">{err.to_string()}</p>
+                            <p class="error">{err.text(i18n.get_locale_untracked())}</p>
                             <p>
                                 <a href="/transactions">{t!(i18n, console.transaction.all)}</a>
                             </p>

@@ -274,8 +274,10 @@ async fn is_throttled(db: &DatabaseConnection, email: &str, ip: &str, now: i64) 
 }
 
 /// Users by id, each trusted for [`USER_TTL`]: every portal request needs its user,
-/// and this saves that query. [`set_locale`]'s caller forgets the user it changed;
-/// other processes sharing a PostgreSQL database see a change within [`USER_TTL`].
+/// and this saves that query. [`set_locale`]'s caller forgets the user it changed, and
+/// a request whose language cookie disagrees with the cached choice reads the user
+/// again (see [`UserCache::load`]); other changes reach other processes sharing a
+/// PostgreSQL database within [`USER_TTL`].
 #[derive(Debug)]
 pub struct UserCache(TtlMap<i64, CurrentUser>);
 
@@ -290,9 +292,23 @@ impl Default for UserCache {
 
 impl UserCache {
     /// The user, from the cache or the database.
-    pub async fn load(&self, db: &impl ConnectionTrait, user_id: i64) -> Result<Option<CurrentUser>, DbErr> {
+    ///
+    /// `cookie_locale` is the language cookie of the request. The switch and the login
+    /// set it to the account's choice, so a cached user whose saved language differs from
+    /// it is older than the last switch (made in another process, or while this entry was
+    /// being loaded): it is read again.
+    pub async fn load(
+        &self,
+        db: &impl ConnectionTrait,
+        user_id: i64,
+        cookie_locale: Option<crate::i18n::Locale>,
+    ) -> Result<Option<CurrentUser>, DbErr> {
         if let Some(user) = self.0.get(&user_id) {
-            return Ok(Some(user));
+            let saved = user.locale.as_deref().and_then(crate::lang::parse);
+            let outdated = matches!((saved, cookie_locale), (Some(saved), Some(cookie)) if saved != cookie);
+            if !outdated {
+                return Ok(Some(user));
+            }
         }
         let user = load_user(db, user_id).await?;
         if let Some(user) = &user {

@@ -84,13 +84,26 @@ fn lock(queue: &Mutex<Queue>) -> MutexGuard<'_, Queue> {
     queue.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Resets `writing` however the task ends (a panic included), so the next payment
-/// starts a new task; jobs it had taken fail, and their callers get an error.
+/// If the writer task panics, its unwinding resets `writing` and fails the payments
+/// still queued (their callers get an error instead of waiting for a writer that is
+/// gone); the next payment starts a new task. A normal end resets `writing` itself,
+/// under the same lock that found the queue empty.
 struct Writing(Arc<Mutex<Queue>>);
 
 impl Drop for Writing {
     fn drop(&mut self) {
-        lock(&self.0).writing = false;
+        if std::thread::panicking() {
+            let jobs = {
+                let mut queue = lock(&self.0);
+                queue.writing = false;
+                std::mem::take(&mut queue.jobs)
+            };
+            for job in jobs {
+                let _ = job
+                    .reply
+                    .send(Err(DbErr::Custom("the payment writer failed".into())));
+            }
+        }
     }
 }
 
@@ -101,7 +114,8 @@ async fn write_all(queue: Arc<Mutex<Queue>>, db: DatabaseConnection, gate: Arc<W
         let jobs = {
             let mut queue = lock(&writing.0);
             if queue.jobs.is_empty() {
-                // Under the lock: a payment queued after this sees `writing == false`.
+                // Under the lock: a payment queued after this sees `writing == false`
+                // and starts the next task.
                 queue.writing = false;
                 return;
             }

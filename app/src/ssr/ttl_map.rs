@@ -46,6 +46,22 @@ impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
         entries.insert(key, (Instant::now(), value));
     }
 
+    /// Stores `value` under `key` unless a fresh entry is there: a value read from the
+    /// database must not overwrite a newer one written (or a deletion noted) meanwhile.
+    pub fn insert_if_absent(&self, key: K, value: V) {
+        let mut entries = self.lock();
+        if entries
+            .get(&key)
+            .is_some_and(|(stored, _)| stored.elapsed() < self.ttl)
+        {
+            return;
+        }
+        if entries.len() >= self.max {
+            entries.clear();
+        }
+        entries.insert(key, (Instant::now(), value));
+    }
+
     /// Forgets `key`.
     pub fn remove<Q>(&self, key: &Q)
     where
@@ -75,6 +91,17 @@ mod tests {
         map.insert("b".to_owned(), 2);
         std::thread::sleep(Duration::from_millis(60));
         assert_eq!(map.get("b"), None, "expired");
+    }
+
+    #[test]
+    fn insert_if_absent_keeps_a_fresh_entry() {
+        let map = TtlMap::new(Duration::from_millis(50), 10);
+        map.insert(1, "written");
+        map.insert_if_absent(1, "read earlier");
+        assert_eq!(map.get(&1), Some("written"));
+        std::thread::sleep(Duration::from_millis(60));
+        map.insert_if_absent(1, "read now");
+        assert_eq!(map.get(&1), Some("read now"), "an expired entry is replaced");
     }
 
     #[test]

@@ -125,8 +125,22 @@ pub async fn logout(session: Session) -> Response {
 
 /// Only same-site paths are followed after login (no open redirect).
 fn safe_next(next: &str) -> &str {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
-    if local && next != "/" { next } else { "/apps" }
+    if is_local_path(next) && next != "/" {
+        next
+    } else {
+        "/apps"
+    }
+}
+
+/// A path on this site: `/…`, not `//host`, and with no backslash, whitespace or
+/// control character (browsers drop tabs and newlines from a `Location`, so
+/// `/<tab>/evil.example` would become `//evil.example`).
+pub fn is_local_path(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
 }
 
 async fn log_in(
@@ -178,6 +192,9 @@ mod tests {
             "https://evil.example",
             "/\\evil.example",
             "apps",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
         ] {
             assert_eq!(safe_next(bad), "/apps", "{bad:?}");
         }

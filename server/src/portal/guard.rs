@@ -56,8 +56,15 @@ pub async fn load_current_user(
             return internal_error("cannot load the session", &err);
         }
     };
+    // The language cookie this browser holds (set by the switch and at login).
+    let cookie_locale = req
+        .headers()
+        .get(header::COOKIE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|cookies| lang::cookie_value(cookies, lang::COOKIE))
+        .and_then(lang::parse);
     if let Some(user_id) = user_id {
-        match state.users.load(&state.db, user_id).await {
+        match state.users.load(&state.db, user_id, cookie_locale).await {
             Ok(Some(user)) => {
                 req.extensions_mut().insert(user);
             }
@@ -72,14 +79,15 @@ pub async fn load_current_user(
     }
     // The language: the user's choice, then the `lang` cookie, then Accept-Language.
     let locale = {
-        let header = |name| req.headers().get(name).and_then(|value| value.to_str().ok());
-        lang::choose(
-            req.extensions()
-                .get::<CurrentUser>()
-                .and_then(|user| user.locale.as_deref()),
-            header(header::COOKIE).and_then(|cookies| lang::cookie_value(cookies, lang::COOKIE)),
-            header(header::ACCEPT_LANGUAGE),
-        )
+        let saved = req
+            .extensions()
+            .get::<CurrentUser>()
+            .and_then(|user| user.locale.as_deref());
+        let accept_language = req
+            .headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|value| value.to_str().ok());
+        lang::choose(saved, cookie_locale.map(lang::code), accept_language)
     };
     req.extensions_mut().insert(locale);
     let is_page = matches!(*req.method(), Method::GET | Method::HEAD)

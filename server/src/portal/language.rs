@@ -54,8 +54,11 @@ pub async fn switch(
 
 /// Only paths of this site are followed back (no open redirect).
 fn local_path(next: &str) -> &str {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
-    if local { next } else { "/" }
+    if super::auth::is_local_path(next) {
+        next
+    } else {
+        "/"
+    }
 }
 
 #[cfg(test)]
@@ -65,7 +68,14 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed() {
         assert_eq!(local_path("/transactions?q=1"), "/transactions?q=1");
-        for bad in ["", "//evil.example", "https://evil.example", "/\\evil", "apps"] {
+        for bad in [
+            "",
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "apps",
+            "/\t/evil.example",
+        ] {
             assert_eq!(local_path(bad), "/", "{bad:?}");
         }
     }

@@ -13,6 +13,7 @@ db_tests!(
     form_errors_and_notices_follow_the_language,
     an_unknown_language_is_refused,
     the_cashier_speaks_the_payers_language,
+    the_title_is_translated_under_concurrent_load,
 );
 
 /// A logged-out page asked for with an `Accept-Language` header.
@@ -216,4 +217,42 @@ async fn the_cashier_speaks_the_payers_language(backend: Backend) {
         html.contains("支付请求被拒绝") && html.contains(r#"id="retmsg""#),
         "{html}"
     );
+}
+
+/// The `<title>` is rendered after the page's reactive owners are gone; reading the
+/// locale signal there panicked on some requests under load (the connection dropped).
+async fn the_title_is_translated_under_concurrent_load(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::signed_up(&db, "title@example.com", "Title Co").await;
+    switch(&app, "zh", "/apps").await;
+    let paths = [
+        "/apps",
+        "/transactions",
+        "/notifications",
+        "/dashboard",
+        "/docs",
+        "/inbox",
+        "/audit",
+        "/tools",
+    ];
+    for round in 0..25 {
+        let loads: Vec<_> = paths
+            .iter()
+            .map(|path| {
+                let request = app.client.get(app.url(path));
+                tokio::spawn(async move { request.send().await?.text().await })
+            })
+            .collect();
+        for (path, load) in paths.iter().zip(loads) {
+            let html = load
+                .await
+                .unwrap()
+                .unwrap_or_else(|err| panic!("round {round}, GET {path}: {err}"));
+            assert!(
+                html.contains("<title>开放平台沙箱</title>"),
+                "GET {path}: {}",
+                html.chars().take(300).collect::<String>()
+            );
+        }
+    }
 }
