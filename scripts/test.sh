@@ -35,6 +35,13 @@ trap 'scripts/pg.sh stop' EXIT
 step "cargo test (SQLite and PostgreSQL)"
 cargo test --workspace --locked
 
+# The debug artifacts are not needed any more; on a small disk, make room for the release build.
+free_kb="$(df -Pk . | awk 'NR==2 {print $4}')"
+if [ "$free_kb" -lt $((8 * 1024 * 1024)) ]; then
+  printf 'disk: %s GB free; removing target/debug before the release build\n' "$((free_kb / 1024 / 1024))" >&2
+  rm -rf target/debug
+fi
+
 step "release build (cargo leptos build --release)"
 cargo leptos build --release
 

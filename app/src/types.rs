@@ -117,8 +117,8 @@ pub struct KeySlot {
     pub expires_at: Option<i64>,
 }
 
-/// An app's detail page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An app's detail page. Its `Debug` never shows the revealed key.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppDetail {
     /// The 10-digit appid.
     pub appid: String,
@@ -148,6 +148,18 @@ pub struct AppDetail {
     pub revealed_key: Option<String>,
     /// The latest notifications the built-in demo receiver got for this appid.
     pub demo_receipts: Vec<DemoReceipt>,
+}
+
+impl std::fmt::Debug for AppDetail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppDetail")
+            .field("appid", &self.appid)
+            .field("name", &self.name)
+            .field("status", &self.status)
+            .field("slots", &self.slots)
+            .field("revealed_key", &self.revealed_key.as_ref().map(|_| "…"))
+            .finish_non_exhaustive()
+    }
 }
 
 /// One row of `/transactions`.

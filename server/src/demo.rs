@@ -25,8 +25,8 @@ const DEMO_APP_NAME: &str = "Demo app";
 const PASSWORD_SETTING: &str = "demo_password";
 const MAX_STORED: usize = 4096;
 
-/// What `seed-demo` prints.
-#[derive(Debug, Serialize)]
+/// What `seed-demo` prints (to stdout, on purpose). Its `Debug` hides the password and key.
+#[derive(Serialize)]
 pub struct DemoCredentials {
     pub email: String,
     pub password: String,
@@ -35,6 +35,16 @@ pub struct DemoCredentials {
     pub notify_url: String,
     pub return_url: String,
     pub portal_url: String,
+}
+
+impl std::fmt::Debug for DemoCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoCredentials")
+            .field("email", &self.email)
+            .field("appid", &self.appid)
+            .field("portal_url", &self.portal_url)
+            .finish_non_exhaustive()
+    }
 }
 
 fn internal(err: impl std::fmt::Display) -> Error {

@@ -17,8 +17,8 @@ pub async fn list_apps() -> Result<Vec<AppSummary>, AppError> {
 
 /// One of the ISV's apps; 404 for any other appid, existing or not.
 ///
-/// Right after an explicit reveal or rotation (a one-time grant in the session),
-/// the answer includes the current key in clear.
+/// Right after an explicit reveal (a one-time grant in the session), the answer
+/// includes the current key in clear.
 #[server(endpoint = "get_app")]
 pub async fn get_app(appid: String) -> Result<AppDetail, AppError> {
     use crate::ssr::{

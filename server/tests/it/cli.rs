@@ -3,6 +3,10 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use sea_orm::ConnectionTrait;
+
+use crate::helpers::{Backend, TestDb, db_tests};
+
 fn server(args: &[&str], envs: &[(&str, &str)]) -> Output {
     // From the workspace root, where Leptos.toml lives.
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -84,15 +88,25 @@ fn an_unknown_subcommand_is_refused() {
     assert!(!output.status.success());
 }
 
-fn seed(envs: &[(&str, &str)]) -> Output {
-    server(&["seed-demo"], envs)
+db_tests!(
+    seed_demo_is_idempotent_and_prints_the_credentials,
+    a_wrong_master_key_stops_the_server,
+    a_lost_master_key_file_is_never_silently_replaced,
+);
+
+/// `server seed-demo` against the test database, its data dir the database's temp dir.
+fn seed(db: &TestDb, extra: &[(&str, &str)]) -> Output {
+    let mut envs = vec![
+        ("PORTAL_DATA_DIR", db.dir.path().to_str().unwrap()),
+        ("DATABASE_URL", db.url.as_str()),
+    ];
+    envs.extend_from_slice(extra);
+    server(&["seed-demo"], &envs)
 }
 
-#[test]
-fn seed_demo_is_idempotent_and_prints_the_credentials() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_str().unwrap();
-    let first = seed(&[("PORTAL_DATA_DIR", data)]);
+async fn seed_demo_is_idempotent_and_prints_the_credentials(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let first = seed(&db, &[]);
     assert!(
         first.status.success(),
         "{}",
@@ -107,7 +121,7 @@ fn seed_demo_is_idempotent_and_prints_the_credentials() {
     }
     assert!(json["notify_url"].as_str().unwrap().ends_with("/demo/notify"));
     assert_eq!(json["key"].as_str().unwrap().len(), 32);
-    let second = seed(&[("PORTAL_DATA_DIR", data)]);
+    let second = seed(&db, &[]);
     assert!(second.status.success());
     assert_eq!(
         serde_json::from_slice::<serde_json::Value>(&second.stdout).unwrap(),
@@ -115,30 +129,25 @@ fn seed_demo_is_idempotent_and_prints_the_credentials() {
         "same credentials"
     );
     // Sample transactions, made once: two paid and one failed, each with its notification.
-    let url = format!("sqlite://{}?mode=rw", dir.path().join("portal.db").display());
-    let counts = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        use sea_orm::ConnectionTrait;
-        let conn = sea_orm::Database::connect(&url).await.unwrap();
-        let row = conn
-            .query_one(sea_orm::Statement::from_string(
-                conn.get_database_backend(),
-                "SELECT (SELECT COUNT(*) FROM orders WHERE trade_state = 0) AS paid, \
-                 (SELECT COUNT(*) FROM orders WHERE trade_state = 2) AS failed, \
-                 (SELECT COUNT(*) FROM notifications) AS notifications",
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        let get = |name: &str| row.try_get::<i64>("", name).unwrap();
-        (get("paid"), get("failed"), get("notifications"))
-    });
-    assert_eq!(counts, (2, 1, 3));
+    let conn = db.connect().await;
+    let row = conn
+        .query_one(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT (SELECT COUNT(*) FROM orders WHERE trade_state = 0) AS paid, \
+             (SELECT COUNT(*) FROM orders WHERE trade_state = 2) AS failed, \
+             (SELECT COUNT(*) FROM notifications) AS notifications",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let get = |name: &str| row.try_get::<i64>("", name).unwrap();
+    assert_eq!((get("paid"), get("failed"), get("notifications")), (2, 1, 3));
 
     // The generated master key file is private.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("master.key"))
+        let mode = std::fs::metadata(db.dir.path().join("master.key"))
             .unwrap()
             .permissions()
             .mode();
@@ -146,44 +155,41 @@ fn seed_demo_is_idempotent_and_prints_the_credentials() {
     }
 }
 
-#[test]
-fn a_wrong_master_key_stops_the_server() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_str().unwrap();
+async fn a_wrong_master_key_stops_the_server(backend: Backend) {
+    let db = TestDb::new(backend).await;
     let right = "11".repeat(32);
-    assert!(
-        seed(&[("PORTAL_DATA_DIR", data), ("PORTAL_MASTER_KEY", &right)])
-            .status
-            .success()
-    );
-    let stderr = one_line_error(&seed(&[
-        ("PORTAL_DATA_DIR", data),
-        ("PORTAL_MASTER_KEY", &"22".repeat(32)),
-    ]));
+    assert!(seed(&db, &[("PORTAL_MASTER_KEY", &right)]).status.success());
+    let stderr = one_line_error(&seed(&db, &[("PORTAL_MASTER_KEY", &"22".repeat(32))]));
     assert!(stderr.contains("does not match"), "{stderr}");
-    let stderr = one_line_error(&seed(&[
-        ("PORTAL_DATA_DIR", data),
-        ("PORTAL_MASTER_KEY", "short"),
-    ]));
+    let stderr = one_line_error(&seed(&db, &[("PORTAL_MASTER_KEY", "short")]));
     assert!(stderr.contains("64 hexadecimal characters"), "{stderr}");
     assert!(
-        !dir.path().join("master.key").exists(),
+        !db.dir.path().join("master.key").exists(),
         "no key file is made when one is configured"
     );
+    // `serve` refuses the wrong key too, before listening.
+    let stderr = one_line_error(&server(
+        &["serve"],
+        &[
+            ("PORTAL_DATA_DIR", db.dir.path().to_str().unwrap()),
+            ("DATABASE_URL", db.url.as_str()),
+            ("PORTAL_MASTER_KEY", &"22".repeat(32)),
+            ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
+        ],
+    ));
+    assert!(stderr.contains("does not match"), "{stderr}");
 }
 
-#[test]
-fn a_lost_master_key_file_is_never_silently_replaced() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_str().unwrap();
-    assert!(seed(&[("PORTAL_DATA_DIR", data)]).status.success());
-    let file = dir.path().join("master.key");
+async fn a_lost_master_key_file_is_never_silently_replaced(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    assert!(seed(&db, &[]).status.success());
+    let file = db.dir.path().join("master.key");
     let original = std::fs::read_to_string(&file).unwrap();
     std::fs::remove_file(&file).unwrap();
-    let stderr = one_line_error(&seed(&[("PORTAL_DATA_DIR", data)]));
+    let stderr = one_line_error(&seed(&db, &[]));
     assert!(stderr.contains("restore the file from your backup"), "{stderr}");
     assert!(!file.exists());
     // Restoring the backup brings everything back.
     std::fs::write(&file, original).unwrap();
-    assert!(seed(&[("PORTAL_DATA_DIR", data)]).status.success());
+    assert!(seed(&db, &[]).status.success());
 }

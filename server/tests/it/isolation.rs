@@ -38,14 +38,39 @@ async fn another_isv_can_neither_see_nor_change_an_app(backend: Backend) {
     }
 
     let form = app_form("Hijacked");
-    for action in ["reveal", "rotate", "end-grace", "delete", "status", "edit"] {
-        let request = b.client.post(b.url(&format!("/apps/{appid}/{action}")));
-        let response = match action {
-            "edit" => request.form(&form).send().await.unwrap(),
-            "status" => request.form(&[("enabled", "false")]).send().await.unwrap(),
-            _ => request.form(&[("x", "")]).send().await.unwrap(),
+    for action in [
+        "reveal",
+        "rotate",
+        "end-grace",
+        "delete",
+        "status",
+        "edit",
+        "share-login",
+        "inbox",
+    ] {
+        let send = |appid: &str| {
+            let request = b.client.post(b.url(&format!("/apps/{appid}/{action}")));
+            match action {
+                "edit" => request.form(&form),
+                "status" => request.form(&[("enabled", "false")]),
+                "inbox" => request.form(&[("answer", "fail")]),
+                _ => request.form(&[("x", "")]),
+            }
+            .send()
         };
-        assert_eq!(response.status(), StatusCode::NOT_FOUND, "POST /apps/A/{action}");
+        let theirs = send(&appid).await.unwrap();
+        let nobody = send("9999999999").await.unwrap();
+        assert_eq!(theirs.status(), StatusCode::NOT_FOUND, "POST /apps/A/{action}");
+        assert_eq!(
+            nobody.status(),
+            StatusCode::NOT_FOUND,
+            "POST /apps/missing/{action}"
+        );
+        assert_eq!(
+            theirs.text().await.unwrap(),
+            nobody.text().await.unwrap(),
+            "POST /apps/A/{action} answers like a missing app"
+        );
     }
 
     for function in ["get_app"] {
