@@ -224,10 +224,21 @@ pub async fn create(
     actor: Actor<'_>,
     input: AppInput,
 ) -> Result<app::Model, AppsError> {
+    create_drawing(db, master, actor, input, random_appid).await
+}
+
+/// [`create`], with the appids drawn by `draw` (tests make it collide).
+pub async fn create_drawing(
+    db: &DatabaseConnection,
+    master: &MasterKey,
+    actor: Actor<'_>,
+    input: AppInput,
+    mut draw: impl FnMut() -> String,
+) -> Result<app::Model, AppsError> {
     let now = now_ms();
     // The unique index decides; on the rare collision, draw again.
     for _ in 0..10 {
-        let appid = random_appid();
+        let appid = draw();
         let key = AppKey::generate();
         let row = app::ActiveModel {
             isv_id: Set(actor.user.isv_id),

@@ -12,6 +12,8 @@ db_tests!(
     rotation_moves_the_key_to_the_other_slot_with_a_grace_period,
     the_audit_log_records_actions_newest_first_in_pages,
     the_demo_receiver_answers_success_and_shows_what_it_got,
+    a_colliding_appid_is_drawn_again,
+    the_grace_period_is_configurable,
 );
 
 async fn text_column(db: &TestDb, sql: &str) -> String {
@@ -293,4 +295,85 @@ async fn the_demo_receiver_answers_success_and_shows_what_it_got(backend: Backen
     assert!(page.contains("Received by the built-in demo receiver"));
     assert!(page.contains("notify_id=abc") && page.contains("notify_id=def"));
     assert!(!page.contains("<script>"), "escaped");
+}
+
+/// The unique index decides: an appid that is taken (even by a deleted app) is drawn again.
+async fn a_colliding_appid_is_drawn_again(backend: Backend) {
+    use app::ssr::apps::{AppForm, create_drawing};
+    use app::ssr::audit::Actor;
+    let db = TestDb::new(backend).await;
+    let app = TestApp::signed_up(&db, "collide@example.com", "Collide").await;
+    let taken = app.create_app("First").await;
+    let conn = db.connect().await;
+    let user_id: i64 = conn
+        .query_one(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT id FROM users WHERE email = 'collide@example.com'",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "id")
+        .unwrap();
+    let user = app::ssr::auth::load_user(&conn, user_id).await.unwrap().unwrap();
+    let master = app::ssr::keys::MasterKey::from_bytes([7; 32]);
+    let input = AppForm {
+        name: "Second".into(),
+        notify_url: "https://shop.example/notify".into(),
+        return_url: "https://shop.example/return".into(),
+        ..AppForm::default()
+    }
+    .parse()
+    .unwrap();
+    let mut draws = vec![taken.clone(), taken.clone(), "5550001111".to_owned()].into_iter();
+    let mut drawn = 0;
+    let created = create_drawing(
+        &conn,
+        &master,
+        Actor {
+            user: &user,
+            ip: "test",
+        },
+        input,
+        || {
+            drawn += 1;
+            draws.next().expect("at most three draws")
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(created.appid, "5550001111");
+    assert_eq!(drawn, 3, "two collisions, then a free appid");
+    let apps = text_column(&db, "SELECT COUNT(*) || '' AS value FROM apps").await;
+    assert_eq!(apps, "2", "the taken appid still belongs to the first app only");
+}
+
+/// `PORTAL_KEY_GRACE` sets how long a rotated-out key keeps verifying.
+async fn the_grace_period_is_configurable(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app =
+        crate::helpers::spawn_app_configured(&db, Default::default(), &[("PORTAL_KEY_GRACE", "90m")]).await;
+    assert_eq!(
+        crate::helpers::see_other(
+            &app.signup("grace@example.com", crate::helpers::PASSWORD, "Grace")
+                .await
+        ),
+        "/apps"
+    );
+    let appid = app.create_app("Grace shop").await;
+    let before = app::ssr::now_ms();
+    app.post_form(&format!("/apps/{appid}/rotate"), &[]).await;
+    let after = app::ssr::now_ms();
+    let expires: i64 = text_column(
+        &db,
+        &format!("SELECT previous_key_expires_at || '' AS value FROM apps WHERE appid = '{appid}'"),
+    )
+    .await
+    .parse()
+    .unwrap();
+    let grace = 90 * 60 * 1000;
+    assert!(
+        (before + grace..=after + grace).contains(&expires),
+        "expires {expires}, rotated between {before} and {after}"
+    );
 }
