@@ -8,7 +8,7 @@ export LEPTOS_OUTPUT_NAME=portal
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 
-# A clean run needs about 12 GB for target/ (measured in docs/BENCHMARKS.md).
+# A clean run needs about 8 GB for target/ (measured in docs/BENCHMARKS.md); warn below 12 GB.
 free_kb="$(df -Pk . | awk 'NR==2 {print $4}')"
 printf 'disk: %s GB free here\n' "$((free_kb / 1024 / 1024))" >&2
 if [ "$free_kb" -lt $((12 * 1024 * 1024)) ]; then
