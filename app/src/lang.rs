@@ -89,6 +89,25 @@ pub fn set_cookie(locale: Locale, secure: bool) -> String {
     )
 }
 
+/// The `lang` cookie's locale in these request headers, if any.
+#[cfg(feature = "ssr")]
+pub fn cookie_of(headers: &http::HeaderMap) -> Option<Locale> {
+    headers
+        .get(http::header::COOKIE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|cookies| cookie_value(cookies, COOKIE))
+        .and_then(parse)
+}
+
+/// [`choose`] for a request: `saved`, then its `lang` cookie, then its `Accept-Language`.
+#[cfg(feature = "ssr")]
+pub fn of_headers(saved: Option<&str>, headers: &http::HeaderMap) -> Locale {
+    let accept_language = headers
+        .get(http::header::ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok());
+    choose(saved, cookie_of(headers).map(code), accept_language)
+}
+
 /// The locale the server chose for this request (placed there by its middleware).
 #[cfg(feature = "ssr")]
 pub fn of_request(parts: &http::request::Parts) -> Locale {

@@ -121,12 +121,7 @@ fn page(text: &CashierText, title: &str, content: &str) -> String {
 
 /// The cashier's language: the visitor's `lang` cookie, then `Accept-Language`.
 fn cashier_text(headers: &HeaderMap) -> CashierText {
-    let header = |name| headers.get(name).and_then(|value| value.to_str().ok());
-    CashierText::new(lang::choose(
-        None,
-        header(header::COOKIE).and_then(|cookies| lang::cookie_value(cookies, lang::COOKIE)),
-        header(header::ACCEPT_LANGUAGE),
-    ))
+    CashierText::new(lang::of_headers(None, headers))
 }
 
 /// A browser-facing error: HTML with a 4xx (or 503), the retcode and the retmsg.

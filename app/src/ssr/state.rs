@@ -69,6 +69,13 @@ pub struct Settings {
     pub dispatch_per_host: usize,
 }
 
+impl Settings {
+    /// Cookies get the `Secure` flag when the portal is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {

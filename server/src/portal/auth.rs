@@ -150,7 +150,7 @@ async fn log_in(
     user: &CurrentUser,
     to: &str,
 ) -> Response {
-    let secure = state.settings.public_url.starts_with("https://");
+    let secure = state.settings.secure_cookies();
     // A fresh id at login defeats session fixation.
     let stored = async {
         session.cycle_id().await?;

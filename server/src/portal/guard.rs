@@ -57,12 +57,7 @@ pub async fn load_current_user(
         }
     };
     // The language cookie this browser holds (set by the switch and at login).
-    let cookie_locale = req
-        .headers()
-        .get(header::COOKIE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|cookies| lang::cookie_value(cookies, lang::COOKIE))
-        .and_then(lang::parse);
+    let cookie_locale = lang::cookie_of(req.headers());
     if let Some(user_id) = user_id {
         match state.users.load(&state.db, user_id, cookie_locale).await {
             Ok(Some(user)) => {
@@ -78,17 +73,11 @@ pub async fn load_current_user(
         }
     }
     // The language: the user's choice, then the `lang` cookie, then Accept-Language.
-    let locale = {
-        let saved = req
-            .extensions()
-            .get::<CurrentUser>()
-            .and_then(|user| user.locale.as_deref());
-        let accept_language = req
-            .headers()
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|value| value.to_str().ok());
-        lang::choose(saved, cookie_locale.map(lang::code), accept_language)
-    };
+    let saved = req
+        .extensions()
+        .get::<CurrentUser>()
+        .and_then(|user| user.locale.as_deref());
+    let locale = lang::of_headers(saved, req.headers());
     req.extensions_mut().insert(locale);
     let is_page = matches!(*req.method(), Method::GET | Method::HEAD)
         && !NOT_PAGES

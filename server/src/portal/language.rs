@@ -44,7 +44,7 @@ pub async fn switch(
             return internal_error("cannot store the user's language", &err);
         }
     }
-    let secure = state.settings.public_url.starts_with("https://");
+    let secure = state.settings.secure_cookies();
     (
         [(header::SET_COOKIE, lang::set_cookie(locale, secure))],
         Redirect::to(local_path(&form.next)),

@@ -123,15 +123,19 @@ async fn form_errors_and_notices_follow_the_language(backend: Backend) {
 
     let mut form = app_form("");
     form.retain(|(field, _)| *field != "notify_url");
-    let response = app
-        .client
-        .post(app.url("/apps"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(see_other(&response), "/apps/new");
-    let html = app.get_html("/apps/new").await;
+    // Posts the form without a name or notify_url; the page it goes back to.
+    let refused_form = || async {
+        let response = app
+            .client
+            .post(app.url("/apps"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(see_other(&response), "/apps/new");
+        app.get_html("/apps/new").await
+    };
+    let html = refused_form().await;
     assert!(html.contains("请修改下方标出的字段。"), "form error in Chinese");
     assert!(html.contains("请填写名称。"), "name error in Chinese");
     assert!(
@@ -149,15 +153,7 @@ async fn form_errors_and_notices_follow_the_language(backend: Backend) {
 
     // The same mistakes in English, for a user who chose English.
     switch(&app, "en", "/apps").await;
-    let response = app
-        .client
-        .post(app.url("/apps"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(see_other(&response), "/apps/new");
-    let html = app.get_html("/apps/new").await;
+    let html = refused_form().await;
     assert!(html.contains("Please correct the fields marked below.") && html.contains("Enter a name."));
 }
 
