@@ -46,11 +46,11 @@ test("sign up, see apps, log out and log in again, with hydration", async ({ pag
     await expect(page.locator(".mainnav").getByRole("link", { name: section })).toBeVisible();
   }
 
-  // Client-side navigation after hydration keeps working.
+  // Navigation after hydration keeps working: links are page loads rendered by the
+  // server (islands mode), and the next page hydrates its islands again.
   await hydrated(page);
   await page.locator(".mainnav").getByRole("link", { name: "Transactions" }).click();
   await expect(page).toHaveURL(/\/transactions$/);
-  // A client-side navigation: the page loads its data through a server function.
   await expect(page.getByText("No transactions match.")).toBeVisible();
 
   await page.getByRole("button", { name: "Log out" }).click();

@@ -44,11 +44,15 @@ test("the inbox receives test payments, the console refreshes itself, and the RE
   await expect(page.getByRole("status")).toContainText("answers fail");
   await page.getByRole("button", { name: "Send a test payment here" }).click();
   await expect(page).toHaveURL(/\/transactions\/\d{28}$/);
+  // No reload: while the notification is pending, the live-refresh island fetches the
+  // page and swaps in its fresh parts. A mark on this window would not survive a reload.
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
   await expect(page.locator("table.attempts tr.outcome-failed").first()).toBeVisible({ timeout: 10_000 });
-  // No reload: the page refetches while the notification is pending.
   await expect
     .poll(() => page.locator("table.attempts tr.outcome-failed").count(), { timeout: 15_000 })
     .toBeGreaterThanOrEqual(2);
+  expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
   await expect(page.locator("table.attempts .hint").first()).toContainText("not success");
 
   await page.getByRole("link", { name: "Inbox" }).click();

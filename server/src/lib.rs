@@ -1,6 +1,8 @@
 //! The portal server: the Leptos pages, the account endpoints and (later) the
 //! gateway, in one axum application.
 #![forbid(unsafe_code)]
+// The island components make the page types deep enough for rustc's layout computation.
+#![recursion_limit = "256"]
 
 pub mod config;
 pub mod db;
@@ -130,6 +132,7 @@ pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Resul
         apps: Arc::default(),
         users: Arc::default(),
         writes: Arc::new(WriteGate::new(sqlite)),
+        sqlite_reads: app::ssr::sqlite_reads::SqliteReads::for_url(&config.database_url).map(Arc::new),
         payments: Arc::default(),
     })
 }

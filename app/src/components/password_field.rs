@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::i18n::*;
 
-/// A labelled password input with a "Show" button handled by hydrated code.
+/// A labelled password input with a "Show" button handled by the WebAssembly bundle.
 #[component]
 pub fn PasswordField(
     /// The form field name.
@@ -16,28 +16,48 @@ pub fn PasswordField(
     autocomplete: &'static str,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let (shown, set_shown) = signal(false);
     view! {
         <label class="field">
             <span>{label}</span>
-            <span class="password-row">
-                <input
-                    type=move || if shown.get() { "text" } else { "password" }
-                    name=name
-                    autocomplete=autocomplete
-                    required
-                    minlength="10"
-                    maxlength="128"
-                />
-                <button
-                    type="button"
-                    class="toggle"
-                    aria-label=move || t_string!(i18n, auth.password_toggle)
-                    on:click=move |_| set_shown.update(|shown| *shown = !*shown)
-                >
-                    {move || if shown.get() { t_string!(i18n, auth.hide) } else { t_string!(i18n, auth.show) }}
-                </button>
-            </span>
+            <PasswordToggle
+                name=name.to_owned()
+                autocomplete=autocomplete.to_owned()
+                show=t_string!(i18n, auth.show).to_owned()
+                hide=t_string!(i18n, auth.hide).to_owned()
+                toggle=t_string!(i18n, auth.password_toggle).to_owned()
+            />
         </label>
+    }
+}
+
+/// The input and its toggle: an island, with its labels as props.
+#[island]
+fn PasswordToggle(
+    name: String,
+    autocomplete: String,
+    show: String,
+    hide: String,
+    toggle: String,
+) -> impl IntoView {
+    let (shown, set_shown) = signal(false);
+    view! {
+        <span class="password-row">
+            <input
+                type=move || if shown.get() { "text" } else { "password" }
+                name=name
+                autocomplete=autocomplete
+                required
+                minlength="10"
+                maxlength="128"
+            />
+            <button
+                type="button"
+                class="toggle"
+                aria-label=toggle
+                on:click=move |_| set_shown.update(|shown| *shown = !*shown)
+            >
+                {move || if shown.get() { hide.clone() } else { show.clone() }}
+            </button>
+        </span>
     }
 }

@@ -5,25 +5,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::console::{get_notification, list_notifications};
+use crate::components::live_refresh::LiveRefresh;
 use crate::i18n::*;
 use crate::types::{AttemptDetail, NotificationView, format_time};
-
-/// How often a page with pending notifications reloads its data (JavaScript on).
-const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
-
-/// Live refresh: with JavaScript on, calls `refetch` a few seconds after `pending()`
-/// becomes true, and again after each reload while it stays true. Without
-/// JavaScript the page's "Refresh" link does the same by hand.
-pub fn refresh_while(pending: impl Fn() -> bool + 'static, refetch: impl Fn() + Clone + 'static) {
-    Effect::new(move |_| {
-        if pending() {
-            let refetch = refetch.clone();
-            if let Ok(handle) = set_timeout_with_handle(refetch, REFRESH_EVERY) {
-                on_cleanup(move || handle.clear());
-            }
-        }
-    });
-}
 
 /// "in 42 s", "in 3 min", or "due now", from `now` to `at`, in `locale`.
 pub fn next_attempt_in(locale: Locale, at: Option<i64>, now: i64) -> String {
@@ -139,14 +123,6 @@ pub fn NotificationsPage() -> impl IntoView {
         )
     };
     let page = Resource::new_blocking(filter, |(status, before)| list_notifications(status, before));
-    refresh_while(
-        move || {
-            page.with(
-                |page| matches!(page, Some(Ok(page)) if page.rows.iter().any(|n| n.status == "pending")),
-            )
-        },
-        move || page.refetch(),
-    );
     view! {
         <section>
             <h1>{t!(i18n, console.notifications.title)}</h1>
@@ -179,6 +155,7 @@ pub fn NotificationsPage() -> impl IntoView {
                             Err(err) => view! { <p class="error">{err.text(i18n.get_locale_untracked())}</p> }.into_any(),
                             Ok(page) => {
                                 let now = page.now;
+                                let pending = page.rows.iter().any(|n| n.status == "pending");
                                 let next = page
                                     .next_before
                                     .map(|id| {
@@ -186,8 +163,9 @@ pub fn NotificationsPage() -> impl IntoView {
                                         format!("/notifications?{sep}before={id}")
                                     });
                                 view! {
+                                    {pending.then(|| view! { <LiveRefresh /> })}
                                     <nav class="tabs">{tabs}</nav>
-                                    <table class="list" id="notifications">
+                                    <table class="list" id="notifications" data-live="">
                                         <thead>
                                             <tr>
                                                 <th>{t!(i18n, console.col.created)}</th>
@@ -253,10 +231,6 @@ pub fn NotificationPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("notify_id").unwrap_or_default();
     let detail = Resource::new_blocking(id, get_notification);
-    refresh_while(
-        move || detail.with(|detail| matches!(detail, Some(Ok(n)) if n.status == "pending")),
-        move || detail.refetch(),
-    );
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -274,7 +248,10 @@ pub fn NotificationPage() -> impl IntoView {
                     Ok(n) => {
                         let now = n.now;
                         let base = format!("/notifications/{}", n.notify_id);
+                        let pending = n.status == "pending";
                         view! {
+                            {pending.then(|| view! { <LiveRefresh /> })}
+                            <div id="notification" data-live="">
                             <div class="page-head">
                                 <h1>
                                     {t!(i18n, console.notification.heading)}
@@ -326,6 +303,7 @@ pub fn NotificationPage() -> impl IntoView {
                                 <h2>{t!(i18n, console.col.attempts)}</h2>
                                 <AttemptTable attempts=n.attempt_log />
                             </section>
+                            </div>
                         }
                             .into_any()
                     }

@@ -6,8 +6,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::console::{get_transaction, list_transactions};
 use crate::components::copy_button::CopyButton;
+use crate::components::live_refresh::LiveRefresh;
 use crate::i18n::*;
-use crate::pages::notifications::{AttemptTable, refresh_while, status_label};
+use crate::pages::notifications::{AttemptTable, status_label};
 use crate::protocol::{trade_state, yuan};
 use crate::types::{TransactionDetail, format_time};
 
@@ -249,14 +250,6 @@ pub fn TransactionPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("transaction_id").unwrap_or_default();
     let detail = Resource::new_blocking(id, get_transaction);
-    refresh_while(
-        move || {
-            detail.with(|detail| {
-                matches!(detail, Some(Ok(d)) if d.notifications.iter().any(|n| n.status == "pending"))
-            })
-        },
-        move || detail.refetch(),
-    );
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -338,7 +331,9 @@ fn transaction_view(i18n: leptos_i18n::I18nContext<Locale>, detail: TransactionD
         }
     }
     timeline.sort_by_key(|(at, _)| *at);
+    let pending = detail.notifications.iter().any(|n| n.status == "pending");
     view! {
+        {pending.then(|| view! { <LiveRefresh /> })}
         <div class="page-head">
             <h1>{t!(i18n, console.transaction.heading)} " " <StateBadge state=row.trade_state /></h1>
             <a href="/transactions">{t!(i18n, console.transaction.all)}</a>
@@ -358,7 +353,7 @@ fn transaction_view(i18n: leptos_i18n::I18nContext<Locale>, detail: TransactionD
                     .collect_view()}
             </dl>
         </section>
-        <section class="card">
+        <section class="card" id="timeline" data-live="">
             <h2>{t!(i18n, console.transaction.timeline)}</h2>
             <ol class="timeline">
                 {timeline
@@ -367,7 +362,7 @@ fn transaction_view(i18n: leptos_i18n::I18nContext<Locale>, detail: TransactionD
                     .collect_view()}
             </ol>
         </section>
-        <section class="card">
+        <section class="card" id="transaction-notifications" data-live="">
             <h2>{t!(i18n, console.transaction.notifications)}</h2>
             {if detail.notifications.is_empty() {
                 view! { <p class="muted">{t!(i18n, console.transaction.no_notifications)}</p> }.into_any()

@@ -13,12 +13,13 @@ use sdk::params::{Params, ParamsError};
 use sdk::sign::Charset;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryTrait, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    JoinType, QueryFilter, QueryResult, QuerySelect, QueryTrait, RelationTrait, Set, TransactionTrait,
 };
 
 use super::apps::current_key;
 use super::db::{app, notification, order};
+use super::sqlite_reads::SqliteReads;
 use super::state::AppState;
 use crate::protocol::{self, Param, trade_state};
 
@@ -854,6 +855,18 @@ pub fn xml_success(
     Ok(xml_document(&ordered))
 }
 
+/// A lookup through the direct SQLite reads, when the database has them
+/// ([`super::sqlite_reads`]); `None` means "ask sea-orm", also when the read failed.
+fn direct_read<T>(
+    state: &AppState,
+    read: impl FnOnce(&SqliteReads) -> Result<T, super::sqlite_reads::Error>,
+) -> Option<T> {
+    let reads = state.sqlite_reads.as_deref()?;
+    read(reads)
+        .inspect_err(|err| tracing::warn!(error = %err, "direct SQLite read failed; asking sea-orm"))
+        .ok()
+}
+
 /// `/gateway/normalorderquery.xml`: the order's current fields plus `is_refund`.
 pub async fn order_query(state: &AppState, params: &Params, now: i64) -> Result<String, GatewayError> {
     check_required(params, protocol::ORDER_QUERY_PARAMS)?;
@@ -863,13 +876,16 @@ pub async fn order_query(state: &AppState, params: &Params, now: i64) -> Result<
         params.non_empty("out_trade_no"),
     ) {
         (Some(id), _) => {
-            if split_transaction_id(id).is_none() {
+            let Some((_, _, serial)) = split_transaction_id(id) else {
                 return Err(GatewayError::malformed(
                     "transaction_id",
                     protocol::RULE_TRANSACTION_ID,
                 ));
+            };
+            match direct_read(state, |reads| reads.order_by_id(app.id, serial)) {
+                Some(found) => found.filter(|order| transaction_id(order) == id),
+                None => find_by_transaction_id(&state.db, app.id, id).await?,
             }
-            find_by_transaction_id(&state.db, app.id, id).await?
         }
         (None, Some(no)) => {
             if !valid_out_trade_no(no) {
@@ -878,7 +894,10 @@ pub async fn order_query(state: &AppState, params: &Params, now: i64) -> Result<
                     protocol::RULE_OUT_TRADE_NO,
                 ));
             }
-            find_by_out_trade_no(&state.db, app.id, no).await?
+            match direct_read(state, |reads| reads.order_by_out_trade_no(app.id, no)) {
+                Some(found) => found,
+                None => find_by_out_trade_no(&state.db, app.id, no).await?,
+            }
         }
         (None, None) => return Err(GatewayError::missing("out_trade_no")),
     };
@@ -890,6 +909,36 @@ pub async fn order_query(state: &AppState, params: &Params, now: i64) -> Result<
         .collect();
     fields.push(("is_refund".into(), "false".into()));
     xml_success(state, &app, fields)
+}
+
+/// An order with the creation time of one of its notifications (`notified_at`).
+struct NotifiedOrder(i64, order::Model);
+
+impl FromQueryResult for NotifiedOrder {
+    fn from_query_result(row: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(Self(
+            row.try_get(pre, "notified_at")?,
+            order::Model::from_query_result(row, pre)?,
+        ))
+    }
+}
+
+/// For the notification `notify_id` of app `app_id`: when it was created, and its order.
+/// One query, which reads the order's columns and one of the notification's.
+pub async fn notified_order(
+    db: &impl ConnectionTrait,
+    app_id: i64,
+    notify_id: &str,
+) -> Result<Option<(i64, order::Model)>, DbErr> {
+    let found = order::Entity::find()
+        .join_rev(JoinType::InnerJoin, notification::Relation::Order.def())
+        .column_as(notification::Column::CreatedAt, "notified_at")
+        .filter(notification::Column::NotifyId.eq(notify_id))
+        .filter(notification::Column::AppId.eq(app_id))
+        .into_model::<NotifiedOrder>()
+        .one(db)
+        .await?;
+    Ok(found.map(|NotifiedOrder(at, order)| (at, order)))
 }
 
 /// `/gateway/verifynotifyid.xml`: the notified order's fields, while the notify_id is valid.
@@ -905,19 +954,16 @@ pub async fn notify_query(state: &AppState, params: &Params, now: i64) -> Result
     {
         return Err(invalid());
     }
-    // The notification and its order in one query.
-    let (notification, order) = notification::Entity::find()
-        .find_also_related(order::Entity)
-        .filter(notification::Column::NotifyId.eq(notify_id))
-        .filter(notification::Column::AppId.eq(app.id))
-        .one(&state.db)
-        .await?
-        .ok_or_else(invalid)?;
+    // When the notification was created, and its order, in one query.
+    let (created_at, order) = match direct_read(state, |reads| reads.notified_order(app.id, notify_id)) {
+        Some(found) => found,
+        None => notified_order(&state.db, app.id, notify_id).await?,
+    }
+    .ok_or_else(invalid)?;
     let ttl = i64::try_from(state.settings.notify_id_ttl.as_millis()).unwrap_or(i64::MAX);
-    if now - notification.created_at > ttl {
+    if now - created_at > ttl {
         return Err(invalid());
     }
-    let order = order.ok_or_else(invalid)?;
     let fields = result_params(&order, Some(notify_id))
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))

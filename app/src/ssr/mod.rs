@@ -17,6 +17,7 @@ pub mod notify;
 pub mod payment_batch;
 pub mod session;
 pub mod signature;
+pub mod sqlite_reads;
 pub mod state;
 pub mod ttl_map;
 pub mod write_gate;

@@ -13,6 +13,7 @@ use super::clock::Clock;
 use super::keys::MasterKey;
 use super::limiter::RateLimiter;
 use super::payment_batch::PaymentBatcher;
+use super::sqlite_reads::SqliteReads;
 use super::write_gate::WriteGate;
 
 /// Database pool and Leptos options, cloned cheaply into each request.
@@ -42,6 +43,8 @@ pub struct AppState {
     pub payments: Arc<PaymentBatcher>,
     /// Queues this process's hot writers on SQLite (open on PostgreSQL).
     pub writes: Arc<WriteGate>,
+    /// Direct reads of a SQLite file for the gateway's XML queries; `None` on PostgreSQL.
+    pub sqlite_reads: Option<Arc<SqliteReads>>,
     /// Wakes the dispatcher when a notification becomes due now.
     pub wake: Arc<tokio::sync::Notify>,
 }

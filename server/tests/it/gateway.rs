@@ -981,3 +981,89 @@ async fn private_targets_are_refused_when_blocking_is_on(backend: Backend) {
         "nothing reached the private target"
     );
 }
+
+/// On SQLite the XML queries read orders through `SqliteReads` (rusqlite) rather than
+/// sea-orm: both must give the same rows, every column included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn direct_sqlite_reads_agree_with_sea_orm() {
+    use app::ssr::db::{notification, order};
+    use app::ssr::sqlite_reads::SqliteReads;
+    use sea_orm::EntityTrait;
+
+    let db = TestDb::new(Backend::Sqlite).await;
+    let merchant = Merchant::new(&db, "direct@example.com").await;
+    let receiver = Receiver::start("success").await;
+    let url = merchant
+        .pay("direct-1", &receiver.url)
+        .product_fee(1000)
+        .transport_fee(234)
+        .goods_tag("tag_7")
+        .bank_type("BL")
+        .url(&merchant.base)
+        .unwrap();
+    let (transaction_id, token) = merchant.open_cashier(&url).await;
+    let unpaid = merchant
+        .order_query(OrderQueryRequest::new(&merchant.appid, &merchant.key).transaction_id(&transaction_id))
+        .await;
+    assert_eq!(unpaid.trade_state(), Some(TradeState::Created));
+    assert_eq!(
+        merchant.cashier(&transaction_id, &token, "pay").await.status(),
+        StatusCode::FOUND
+    );
+
+    let conn = db.connect().await;
+    let stored = order::Entity::find().all(&conn).await.unwrap();
+    let [stored] = stored.as_slice() else {
+        panic!("one order: {stored:?}");
+    };
+    assert_eq!(
+        (stored.product_fee, stored.transport_fee),
+        (Some(1000), Some(234))
+    );
+    assert!(stored.time_end.is_some());
+    let notified = notification::Entity::find()
+        .one(&conn)
+        .await
+        .unwrap()
+        .expect("notification");
+
+    let reads = SqliteReads::for_url(&db.url).expect("a SQLite file");
+    assert_eq!(
+        reads.order_by_id(stored.app_id, stored.id).unwrap().as_ref(),
+        Some(stored)
+    );
+    assert_eq!(
+        reads
+            .order_by_out_trade_no(stored.app_id, "direct-1")
+            .unwrap()
+            .as_ref(),
+        Some(stored)
+    );
+    assert_eq!(
+        reads.notified_order(stored.app_id, &notified.notify_id).unwrap(),
+        Some((notified.created_at, stored.clone()))
+    );
+    // The sea-orm query PostgreSQL uses (and SQLite falls back to) reads the same.
+    assert_eq!(
+        app::ssr::gateway::notified_order(&conn, stored.app_id, &notified.notify_id)
+            .await
+            .unwrap(),
+        Some((notified.created_at, stored.clone()))
+    );
+    // Another app's id, or an unknown key, finds nothing.
+    assert_eq!(reads.order_by_id(stored.app_id + 1, stored.id).unwrap(), None);
+    assert_eq!(
+        reads.order_by_out_trade_no(stored.app_id, "direct-2").unwrap(),
+        None
+    );
+    assert_eq!(
+        reads
+            .notified_order(stored.app_id + 1, &notified.notify_id)
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        reads.notified_order(stored.app_id, "no-such-notify-id").unwrap(),
+        None
+    );
+}

@@ -1,0 +1,202 @@
+//! Direct SQLite reads for the gateway's order and notify queries.
+//!
+//! sqlx runs each SQLite connection on its own thread: every query is handed to that
+//! thread and its answer handed back, and on a 2-core machine those hand-offs cost
+//! more than the query itself (docs/BENCHMARKS.md, "Gateway"). The two XML queries
+//! are single-row lookups by index that take a few microseconds in SQLite, so they
+//! run here instead, on the calling thread, over a small pool of read-only
+//! connections to the same WAL database file. Writes, and every other read, stay on
+//! sea-orm. PostgreSQL has no such cost and does not use this.
+//!
+//! A read that fails here (a busy database, say) is not an answer: callers fall back
+//! to the sea-orm query, so the worst case is the old speed.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
+use sea_orm::sqlx::sqlite::SqliteConnectOptions;
+
+use super::db::order;
+
+/// Idle connections kept; more are opened under load and closed when returned.
+const MAX_IDLE: usize = 8;
+
+/// How long a read waits on a locked database before giving up (and falling back).
+/// Readers of a WAL database are rarely blocked, and this runs on an async worker.
+const BUSY_TIMEOUT: Duration = Duration::from_millis(100);
+
+/// Every column of `orders`, in the order [`order_from_row`] reads them.
+const ORDER_COLUMNS: &str = "o.id, o.isv_id, o.app_id, o.appid, o.out_trade_no, o.total_fee, o.fee_type, \
+     o.body, o.attach, o.bank_type, o.notify_url, o.return_url, o.spbill_create_ip, o.input_charset, \
+     o.product_fee, o.transport_fee, o.goods_tag, o.buyer_id, o.time_start, o.expires_at, o.trade_state, \
+     o.pay_info, o.scenario, o.cashier_token, o.time_end, o.created_at, o.updated_at";
+
+/// Read-only connections to one SQLite database file.
+pub struct SqliteReads {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteReads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteReads")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a direct read gave no answer.
+pub type Error = rusqlite::Error;
+
+impl SqliteReads {
+    /// For a `sqlite:` database URL naming a file; `None` for PostgreSQL or an
+    /// in-memory database, which other connections cannot open.
+    pub fn for_url(url: &str) -> Option<Self> {
+        if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
+            return None;
+        }
+        let options = SqliteConnectOptions::from_str(url).ok()?;
+        Some(Self::new(options.get_filename()))
+    }
+
+    /// Reads from the database file at `path`.
+    pub fn new(path: &Path) -> Self {
+        Self {
+            path: path.to_owned(),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn open(&self) -> Result<Connection, Error> {
+        let connection = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        connection.busy_timeout(BUSY_TIMEOUT)?;
+        Ok(connection)
+    }
+
+    /// Runs `read` on an idle connection (or a new one), then returns it to the pool.
+    fn with<T>(&self, read: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
+        let taken = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
+        let connection = match taken {
+            Some(connection) => connection,
+            None => self.open()?,
+        };
+        let result = read(&connection);
+        // A connection whose read failed is dropped rather than reused.
+        if result.is_ok() {
+            let mut idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if idle.len() < MAX_IDLE {
+                idle.push(connection);
+            }
+        }
+        result
+    }
+
+    /// The order of app `app_id` with primary key `id`.
+    pub fn order_by_id(&self, app_id: i64, id: i64) -> Result<Option<order::Model>, Error> {
+        self.with(|connection| {
+            connection
+                .prepare_cached(&format!(
+                    "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id = ?1 AND o.app_id = ?2"
+                ))?
+                .query_row((id, app_id), order_from_row)
+                .optional()
+        })
+    }
+
+    /// The order of app `app_id` with this out_trade_no.
+    pub fn order_by_out_trade_no(
+        &self,
+        app_id: i64,
+        out_trade_no: &str,
+    ) -> Result<Option<order::Model>, Error> {
+        self.with(|connection| {
+            connection
+                .prepare_cached(&format!(
+                    "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.app_id = ?1 AND o.out_trade_no = ?2"
+                ))?
+                .query_row((app_id, out_trade_no), order_from_row)
+                .optional()
+        })
+    }
+
+    /// For the notification `notify_id` of app `app_id`: when it was created, and its order.
+    pub fn notified_order(&self, app_id: i64, notify_id: &str) -> Result<Option<(i64, order::Model)>, Error> {
+        self.with(|connection| {
+            connection
+                .prepare_cached(&format!(
+                    "SELECT {ORDER_COLUMNS}, n.created_at FROM notifications n \
+                     JOIN orders o ON o.id = n.order_id WHERE n.notify_id = ?1 AND n.app_id = ?2"
+                ))?
+                .query_row((notify_id, app_id), |row| {
+                    Ok((row.get(ORDER_COLUMN_COUNT)?, order_from_row(row)?))
+                })
+                .optional()
+        })
+    }
+}
+
+/// How many columns [`ORDER_COLUMNS`] names.
+const ORDER_COLUMN_COUNT: usize = 27;
+
+/// An order from the first [`ORDER_COLUMN_COUNT`] columns of `row`.
+fn order_from_row(row: &Row<'_>) -> Result<order::Model, Error> {
+    Ok(order::Model {
+        id: row.get(0)?,
+        isv_id: row.get(1)?,
+        app_id: row.get(2)?,
+        appid: row.get(3)?,
+        out_trade_no: row.get(4)?,
+        total_fee: row.get(5)?,
+        fee_type: row.get(6)?,
+        body: row.get(7)?,
+        attach: row.get(8)?,
+        bank_type: row.get(9)?,
+        notify_url: row.get(10)?,
+        return_url: row.get(11)?,
+        spbill_create_ip: row.get(12)?,
+        input_charset: row.get(13)?,
+        product_fee: row.get(14)?,
+        transport_fee: row.get(15)?,
+        goods_tag: row.get(16)?,
+        buyer_id: row.get(17)?,
+        time_start: row.get(18)?,
+        expires_at: row.get(19)?,
+        trade_state: row.get(20)?,
+        pay_info: row.get(21)?,
+        scenario: row.get(22)?,
+        cashier_token: row.get(23)?,
+        time_end: row.get(24)?,
+        created_at: row.get(25)?,
+        updated_at: row.get(26)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_column_list_matches_the_count() {
+        assert_eq!(ORDER_COLUMNS.split(',').count(), ORDER_COLUMN_COUNT);
+    }
+
+    #[test]
+    fn only_sqlite_files_are_read_directly() {
+        assert!(SqliteReads::for_url("postgres://u@127.0.0.1/db").is_none());
+        assert!(SqliteReads::for_url("sqlite::memory:").is_none());
+        assert!(
+            SqliteReads::for_url("sqlite://data/portal.db?mode=rwc")
+                .is_some_and(|reads| { reads.path == Path::new("data/portal.db") })
+        );
+    }
+}
