@@ -21,7 +21,7 @@
 #
 # Settings (environment): SERVER_BIN (target/release/server), BENCH_ORDERS (1000000),
 # BENCH_DURATION (15s), BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_ROUNDS (1),
-# BENCH_PATHS (paths per file and round, 300000), BENCH_PORT (3300), BENCH_REUSE=1
+# BENCH_PATHS (paths per file and round, 500000), BENCH_PORT (3300), BENCH_REUSE=1
 # (keep the seeded database of an earlier run), BENCH_PG_DIR (/tmp/benchpg),
 # BENCH_PG_PORT (55439), PG_BIN (/usr/lib/postgresql/15/bin).
 set -euo pipefail
@@ -38,7 +38,7 @@ duration="${BENCH_DURATION:-15s}"
 conns="${BENCH_CONNECTIONS:-64}"
 threads="${BENCH_THREADS:-2}"
 rounds="${BENCH_ROUNDS:-1}"
-count="${BENCH_PATHS:-300000}"
+count="${BENCH_PATHS:-500000}"
 port="${BENCH_PORT:-3300}"
 reuse="${BENCH_REUSE:-0}"
 pg_bin="${PG_BIN:-/usr/lib/postgresql/15/bin}"

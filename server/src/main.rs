@@ -9,6 +9,11 @@ use tracing_subscriber::EnvFilter;
 
 use server::{Config, Error, Result};
 
+/// mimalloc rather than glibc's malloc: allocations move between tokio's worker threads,
+/// and glibc's per-arena locks made them wait on each other (docs/BENCHMARKS.md, "Gateway").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Open platform sandbox: ISV developer portal and payment gateway.
 #[derive(Parser)]
 #[command(name = "server", version, about)]

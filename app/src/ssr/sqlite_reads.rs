@@ -28,6 +28,11 @@ const MAX_IDLE: usize = 8;
 /// Readers of a WAL database are rarely blocked, and this runs on an async worker.
 const BUSY_TIMEOUT: Duration = Duration::from_millis(100);
 
+/// How much of the database file a connection reads through a memory map rather than
+/// `pread` (one system call and one 4 KiB copy per page not in its own small cache).
+/// Address space only: the pages are the kernel's page cache, shared by all connections.
+const MMAP_SIZE: i64 = 1 << 30;
+
 /// Every column of `orders`, in the order [`order_from_row`] reads them.
 const ORDER_COLUMNS: &str = "o.id, o.isv_id, o.app_id, o.appid, o.out_trade_no, o.total_fee, o.fee_type, \
      o.body, o.attach, o.bank_type, o.notify_url, o.return_url, o.spbill_create_ip, o.input_charset, \
@@ -76,6 +81,7 @@ impl SqliteReads {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         connection.busy_timeout(BUSY_TIMEOUT)?;
+        connection.pragma_update(None, "mmap_size", MMAP_SIZE)?;
         Ok(connection)
     }
 
