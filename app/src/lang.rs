@@ -2,12 +2,18 @@
 //!
 //! The texts live in `app/locales/<locale>/<namespace>.json` and are compiled into the
 //! [`crate::i18n`] module by leptos_i18n. The server picks the locale of each request
-//! (see [`choose`]) and the page renders in it; the browser's bundle takes the same
-//! locale from the page, so hydration never switches language.
+//! (see [`choose`]) and the page renders in it: components read it with [`use_locale`]
+//! and render texts with `td!`/`td_string!`. The islands shipped to the browser get
+//! their texts as props, so the bundle needs no translations.
 
 use leptos_i18n::Locale as _;
 
 use crate::i18n::Locale;
+
+/// The locale the server chose for the page being rendered (English outside a page).
+pub fn use_locale() -> Locale {
+    leptos::prelude::use_context::<Locale>().unwrap_or_default()
+}
 
 /// The cookie that remembers a visitor's choice (a logged-in user's choice is also
 /// stored on the account, and wins).

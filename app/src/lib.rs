@@ -86,28 +86,28 @@ pub fn App() -> impl IntoView {
         .unwrap_or_default();
     #[cfg(not(feature = "ssr"))]
     let session = SessionInfo::default();
-    let locale = session.locale;
+    // The server chose the language (`lang::choose`); components read it with
+    // `lang::use_locale` and render their texts with `td!`. Nothing on the server needs
+    // a reactive locale: leptos_i18n's context provider would also spawn an effect per
+    // request that can outlive the request's reactive owner and panic under load.
+    // Islands get their texts as props.
+    provide_context(session.locale);
     provide_context(session);
 
     // Every route renders fully on the server before it is sent (`SsrMode::Async`),
     // so pages and their data work without JavaScript.
-    // The server chose the language (`lang::choose`); islands get their texts as props.
     view! {
-        <I18nSubContextProvider initial_locale=Signal::stored(locale)>
-            <Stylesheet id="leptos" href="/pkg/portal.css" />
-            <AppTitle />
-            <Pages />
-        </I18nSubContextProvider>
+        <Stylesheet id="leptos" href="/pkg/portal.css" />
+        <AppTitle />
+        <Pages />
     }
 }
 
-/// The document title, in the page's language.
-///
-/// A plain string, read once: leptos_meta renders the title after the page's reactive
-/// owners are gone, so a closure reading the locale signal there would panic.
+/// The document title, in the page's language (a plain string: leptos_meta renders the
+/// title after the page's reactive owners are gone).
 #[component]
 fn AppTitle() -> impl IntoView {
-    let title: &'static str = t_string!(use_i18n(), common.title);
+    let title: &'static str = td_string!(crate::lang::use_locale(), common.title);
     view! { <Title text=title /> }
 }
 

@@ -12,13 +12,13 @@ pub fn CopyButton(
     /// What to copy.
     text: String,
 ) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = crate::lang::use_locale();
     view! {
         <CopyIsland
             text
-            copy=t_string!(i18n, common.copy.copy).to_owned()
-            copied=t_string!(i18n, common.copy.copied).to_owned()
-            failed=t_string!(i18n, common.copy.failed).to_owned()
+            copy=td_string!(locale, common.copy.copy).to_owned()
+            copied=td_string!(locale, common.copy.copied).to_owned()
+            failed=td_string!(locale, common.copy.failed).to_owned()
         />
     }
 }

@@ -9,28 +9,28 @@ use crate::types::SessionInfo;
 #[component]
 pub fn Header() -> impl IntoView {
     let session = expect_context::<SessionInfo>();
-    let i18n = use_i18n();
+    let locale = crate::lang::use_locale();
     let account = match session.user {
         Some(user) => view! {
             <nav class="mainnav">
-                <a href="/dashboard">{t!(i18n, common.nav.dashboard)}</a>
-                <a href="/apps">{t!(i18n, common.nav.apps)}</a>
-                <a href="/transactions">{t!(i18n, common.nav.transactions)}</a>
-                <a href="/notifications">{t!(i18n, common.nav.notifications)}</a>
-                <a href="/test-payments">{t!(i18n, common.nav.test_payments)}</a>
-                <a href="/inbox">{t!(i18n, common.nav.inbox)}</a>
-                <a href="/tools">{t!(i18n, common.nav.tools)}</a>
-                <a href="/docs">{t!(i18n, common.nav.docs)}</a>
+                <a href="/dashboard">{td!(locale, common.nav.dashboard)}</a>
+                <a href="/apps">{td!(locale, common.nav.apps)}</a>
+                <a href="/transactions">{td!(locale, common.nav.transactions)}</a>
+                <a href="/notifications">{td!(locale, common.nav.notifications)}</a>
+                <a href="/test-payments">{td!(locale, common.nav.test_payments)}</a>
+                <a href="/inbox">{td!(locale, common.nav.inbox)}</a>
+                <a href="/tools">{td!(locale, common.nav.tools)}</a>
+                <a href="/docs">{td!(locale, common.nav.docs)}</a>
             </nav>
             <div class="account">
                 <LanguageSwitch />
-                <a href="/audit">{t!(i18n, common.nav.audit)}</a>
+                <a href="/audit">{td!(locale, common.nav.audit)}</a>
                 <span class="isv-name" title=user.email.clone()>
                     {user.isv_name.clone()}
                 </span>
                 <form method="post" action="/logout">
                     <button type="submit" class="link">
-                        {t!(i18n, common.log_out)}
+                        {td!(locale, common.log_out)}
                     </button>
                 </form>
             </div>
@@ -38,13 +38,13 @@ pub fn Header() -> impl IntoView {
         .into_any(),
         None => view! {
             <nav class="mainnav">
-                <a href="/docs">{t!(i18n, common.nav.docs)}</a>
+                <a href="/docs">{td!(locale, common.nav.docs)}</a>
             </nav>
             <div class="account">
                 <LanguageSwitch />
-                <a href="/login">{t!(i18n, common.log_in)}</a>
+                <a href="/login">{td!(locale, common.log_in)}</a>
                 <a class="button" href="/signup">
-                    {t!(i18n, common.sign_up)}
+                    {td!(locale, common.sign_up)}
                 </a>
             </div>
         }
@@ -53,8 +53,8 @@ pub fn Header() -> impl IntoView {
     view! {
         <header class="topbar">
             <a class="brand" href="/apps">
-                {t!(i18n, common.brand)}
-                <span>{t!(i18n, common.brand_sandbox)}</span>
+                {td!(locale, common.brand)}
+                <span>{td!(locale, common.brand_sandbox)}</span>
             </a>
             {account}
         </header>
@@ -65,7 +65,7 @@ pub fn Header() -> impl IntoView {
 /// (a plain post: it works without JavaScript, and the server remembers the choice).
 #[component]
 fn LanguageSwitch() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = crate::lang::use_locale();
     let location = leptos_router::hooks::use_location();
     let next = move || {
         let search = location.search.get();
@@ -76,7 +76,7 @@ fn LanguageSwitch() -> impl IntoView {
             format!("{path}?{search}")
         }
     };
-    let other = move || match i18n.get_locale() {
+    let other = move || match locale {
         Locale::en => "zh",
         Locale::zh => "en",
     };
@@ -88,9 +88,9 @@ fn LanguageSwitch() -> impl IntoView {
                 type="submit"
                 class="link"
                 lang=move || if other() == "zh" { "zh-CN" } else { "en" }
-                title=move || t_string!(i18n, common.switch_language_title)
+                title=move || td_string!(locale, common.switch_language_title)
             >
-                {t!(i18n, common.switch_language)}
+                {td!(locale, common.switch_language)}
             </button>
         </form>
     }

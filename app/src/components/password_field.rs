@@ -15,16 +15,16 @@ pub fn PasswordField(
     /// The `autocomplete` hint (`current-password` or `new-password`).
     autocomplete: &'static str,
 ) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = crate::lang::use_locale();
     view! {
         <label class="field">
             <span>{label}</span>
             <PasswordToggle
                 name=name.to_owned()
                 autocomplete=autocomplete.to_owned()
-                show=t_string!(i18n, auth.show).to_owned()
-                hide=t_string!(i18n, auth.hide).to_owned()
-                toggle=t_string!(i18n, auth.password_toggle).to_owned()
+                show=td_string!(locale, auth.show).to_owned()
+                hide=td_string!(locale, auth.hide).to_owned()
+                toggle=td_string!(locale, auth.password_toggle).to_owned()
             />
         </label>
     }

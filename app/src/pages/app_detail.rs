@@ -13,15 +13,15 @@ use crate::types::{AppDetail, KeySlot, KeySlotState, format_time};
 /// What to show when the app cannot be loaded: 404 for unknown or foreign appids.
 #[component]
 pub fn AppMissing(error: AppError) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = crate::lang::use_locale();
     let message = match error {
-        AppError::NotFound => td_string!(i18n.get_locale_untracked(), apps.missing.not_found).to_owned(),
+        AppError::NotFound => td_string!(locale, apps.missing.not_found).to_owned(),
         other => other.to_string(),
     };
     view! {
         <section>
-            <h1>{t!(i18n, apps.missing.title)}</h1>
-            <p class="muted">{message} " " <a href="/apps">{t!(i18n, apps.missing.back)}</a></p>
+            <h1>{td!(locale, apps.missing.title)}</h1>
+            <p class="muted">{message} " " <a href="/apps">{td!(locale, apps.missing.back)}</a></p>
         </section>
     }
 }
@@ -80,8 +80,7 @@ fn slot_row(locale: Locale, slot: KeySlot) -> impl IntoView {
     }
 }
 
-fn detail_view(i18n: leptos_i18n::I18nContext<Locale>, app: AppDetail) -> impl IntoView {
-    let locale = i18n.get_locale_untracked();
+fn detail_view(locale: Locale, app: AppDetail) -> impl IntoView {
     let base = format!("/apps/{}", app.appid);
     let in_grace = app.slots.iter().any(|slot| slot.state == KeySlotState::Grace);
     let current = app
@@ -96,11 +95,11 @@ fn detail_view(i18n: leptos_i18n::I18nContext<Locale>, app: AppDetail) -> impl I
                 {app.name.clone()} " "
                 <span class=format!("badge badge-{}", app.status)>{status_label(locale, &app.status)}</span>
             </h1>
-            <a href="/apps">{t!(i18n, apps.detail.all_apps)}</a>
+            <a href="/apps">{td!(locale, apps.detail.all_apps)}</a>
         </div>
         {(!app.description.is_empty()).then(|| view! { <p class="muted">{app.description.clone()}</p> })}
         <section class="card" id="credentials">
-            <h2>{t!(i18n, apps.detail.credentials)}</h2>
+            <h2>{td!(locale, apps.detail.credentials)}</h2>
             <dl class="facts">
                 <dt>"appid"</dt>
                 <dd>
@@ -108,7 +107,7 @@ fn detail_view(i18n: leptos_i18n::I18nContext<Locale>, app: AppDetail) -> impl I
                 </dd>
                 <dt>"sign_key_index"</dt>
                 <dd>
-                    {current} <span class="muted">" " {t!(i18n, apps.detail.current_slot_note)}</span>
+                    {current} <span class="muted">" " {td!(locale, apps.detail.current_slot_note)}</span>
                 </dd>
             </dl>
             {app
@@ -117,7 +116,7 @@ fn detail_view(i18n: leptos_i18n::I18nContext<Locale>, app: AppDetail) -> impl I
                 .map(|key| {
                     view! {
                         <div class="revealed" role="status">
-                            <p>{t!(i18n, apps.detail.revealed, slot = current)}</p>
+                            <p>{td!(locale, apps.detail.revealed, slot = current)}</p>
                             <code class="key" id="revealed-key">{key.clone()}</code>
                             " "
                             <CopyButton text=key />
@@ -127,45 +126,45 @@ fn detail_view(i18n: leptos_i18n::I18nContext<Locale>, app: AppDetail) -> impl I
             <table class="slots">
                 <thead>
                     <tr>
-                        <th>{t!(i18n, apps.detail.slot)}</th>
-                        <th>{t!(i18n, apps.detail.key)}</th>
-                        <th>{t!(i18n, apps.detail.state)}</th>
-                        <th>{t!(i18n, apps.created_utc8)}</th>
+                        <th>{td!(locale, apps.detail.slot)}</th>
+                        <th>{td!(locale, apps.detail.key)}</th>
+                        <th>{td!(locale, apps.detail.state)}</th>
+                        <th>{td!(locale, apps.created_utc8)}</th>
                     </tr>
                 </thead>
                 <tbody>{app.slots.clone().into_iter().map(|slot| slot_row(locale, slot)).collect_view()}</tbody>
             </table>
             <div class="actions">
                 <form method="post" action=format!("{base}/reveal")>
-                    <button type="submit">{t!(i18n, apps.detail.reveal)}</button>
+                    <button type="submit">{td!(locale, apps.detail.reveal)}</button>
                 </form>
                 <form method="post" action=format!("{base}/rotate")>
-                    <button type="submit">{t!(i18n, apps.detail.rotate)}</button>
+                    <button type="submit">{td!(locale, apps.detail.rotate)}</button>
                 </form>
                 {in_grace
                     .then(|| {
                         view! {
                             <form method="post" action=format!("{base}/end-grace")>
-                                <button type="submit">{t!(i18n, apps.detail.end_grace)}</button>
+                                <button type="submit">{td!(locale, apps.detail.end_grace)}</button>
                             </form>
                         }
                     })}
             </div>
             <p class="muted small">
-                {t!(i18n, apps.detail.rotate_help)}
+                {td!(locale, apps.detail.rotate_help)}
             </p>
         </section>
         {(!app.demo_receipts.is_empty())
             .then(|| {
                 view! {
                     <section class="card" id="demo-receipts">
-                        <h2>{t!(i18n, apps.detail.demo_title)}</h2>
+                        <h2>{td!(locale, apps.detail.demo_title)}</h2>
                         <table class="list">
                             <thead>
                                 <tr>
-                                    <th>{t!(i18n, apps.detail.when_utc8)}</th>
-                                    <th>{t!(i18n, apps.detail.method)}</th>
-                                    <th>{t!(i18n, apps.detail.parameters)}</th>
+                                    <th>{td!(locale, apps.detail.when_utc8)}</th>
+                                    <th>{td!(locale, apps.detail.method)}</th>
+                                    <th>{td!(locale, apps.detail.parameters)}</th>
                                 </tr>
                             </thead>
                             <tbody>
@@ -191,23 +190,23 @@ fn detail_view(i18n: leptos_i18n::I18nContext<Locale>, app: AppDetail) -> impl I
                 }
             })}
         <section class="card">
-            <h2>{t!(i18n, apps.detail.settings)}</h2>
+            <h2>{td!(locale, apps.detail.settings)}</h2>
             <dl class="facts">
-                <dt>{t!(i18n, apps.form.notify_url)}</dt>
+                <dt>{td!(locale, apps.form.notify_url)}</dt>
                 <dd>
                     <code>{app.notify_url.clone()}</code>
                 </dd>
-                <dt>{t!(i18n, apps.form.return_url)}</dt>
+                <dt>{td!(locale, apps.form.return_url)}</dt>
                 <dd>
                     <code>{app.return_url.clone()}</code>
                 </dd>
-                <dt>{t!(i18n, apps.form.app_url)}</dt>
+                <dt>{td!(locale, apps.form.app_url)}</dt>
                 <dd>
                     <code>{app.app_url.clone().unwrap_or_else(|| "—".into())}</code>
                 </dd>
-                <dt>{t!(i18n, apps.form.notify_method)}</dt>
+                <dt>{td!(locale, apps.form.notify_method)}</dt>
                 <dd>{app.notify_method.clone()}</dd>
-                <dt>{t!(i18n, apps.detail.retry_speed)}</dt>
+                <dt>{td!(locale, apps.detail.retry_speed)}</dt>
                 <dd>
                     {if app.retry_speed == "fast" {
                         td_string!(locale, apps.detail.retry_fast)
@@ -215,13 +214,13 @@ fn detail_view(i18n: leptos_i18n::I18nContext<Locale>, app: AppDetail) -> impl I
                         td_string!(locale, apps.detail.retry_real)
                     }}
                 </dd>
-                <dt>{t!(i18n, apps.detail.created)}</dt>
+                <dt>{td!(locale, apps.detail.created)}</dt>
                 <dd>{format_time(app.created_at)}</dd>
-                <dt>{t!(i18n, apps.detail.updated)}</dt>
+                <dt>{td!(locale, apps.detail.updated)}</dt>
                 <dd>{format_time(app.updated_at)}</dd>
             </dl>
             <div class="actions">
-                <a class="button" href=format!("{base}/edit")>{t!(i18n, apps.detail.edit)}</a>
+                <a class="button" href=format!("{base}/edit")>{td!(locale, apps.detail.edit)}</a>
                 <form method="post" action=format!("{base}/status")>
                     <input type="hidden" name="enabled" value=if enabled { "false" } else { "true" } />
                     <button type="submit">
@@ -232,16 +231,16 @@ fn detail_view(i18n: leptos_i18n::I18nContext<Locale>, app: AppDetail) -> impl I
                         }}
                     </button>
                 </form>
-                <a class="button danger" href=format!("{base}/delete")>{t!(i18n, apps.detail.delete)}</a>
+                <a class="button danger" href=format!("{base}/delete")>{td!(locale, apps.detail.delete)}</a>
             </div>
         </section>
         <section class="card" id="share-login">
-            <h2>{t!(i18n, apps.detail.share_login)}</h2>
+            <h2>{td!(locale, apps.detail.share_login)}</h2>
             <p class="muted small">
-                {t!(i18n, apps.detail.share_login_help)}
+                {td!(locale, apps.detail.share_login_help)}
             </p>
             <form method="post" action=format!("{base}/share-login")>
-                <button type="submit">{t!(i18n, apps.detail.share_login_open)}</button>
+                <button type="submit">{td!(locale, apps.detail.share_login_open)}</button>
             </form>
         </section>
     }
@@ -250,7 +249,7 @@ fn detail_view(i18n: leptos_i18n::I18nContext<Locale>, app: AppDetail) -> impl I
 /// `/apps/{appid}`.
 #[component]
 pub fn AppDetailPage() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = crate::lang::use_locale();
     let params = use_params_map();
     let appid = move || params.read().get("appid").unwrap_or_default();
     let app = Resource::new_blocking(appid, get_app);
@@ -258,7 +257,7 @@ pub fn AppDetailPage() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match app.await {
-                    Ok(app) => detail_view(i18n, app).into_any(),
+                    Ok(app) => detail_view(locale, app).into_any(),
                     Err(error) => view! { <AppMissing error /> }.into_any(),
                 }
             })}
@@ -269,7 +268,7 @@ pub fn AppDetailPage() -> impl IntoView {
 /// `/apps/{appid}/delete`: asks before deleting.
 #[component]
 pub fn DeleteAppPage() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = crate::lang::use_locale();
     let params = use_params_map();
     let appid = move || params.read().get("appid").unwrap_or_default();
     let app = Resource::new_blocking(appid, get_app);
@@ -283,17 +282,17 @@ pub fn DeleteAppPage() -> impl IntoView {
                         let back = format!("/apps/{}", app.appid);
                         view! {
                             <section class="card narrow">
-                                <h1>{t!(i18n, apps.delete.title, name = app.name.clone())}</h1>
+                                <h1>{td!(locale, apps.delete.title, name = app.name.clone())}</h1>
                                 <p>
-                                    {t!(i18n, apps.delete.body_before)}
+                                    {td!(locale, apps.delete.body_before)}
                                     " "
                                     <code>{app.appid.clone()}</code>
                                     " "
-                                    {t!(i18n, apps.delete.body_after)}
+                                    {td!(locale, apps.delete.body_after)}
                                 </p>
                                 <form method="post" action=action class="actions">
-                                    <button type="submit" class="danger">{t!(i18n, apps.delete.confirm)}</button>
-                                    <a href=back>{t!(i18n, apps.cancel)}</a>
+                                    <button type="submit" class="danger">{td!(locale, apps.delete.confirm)}</button>
+                                    <a href=back>{td!(locale, apps.cancel)}</a>
                                 </form>
                             </section>
                         }

@@ -10,27 +10,26 @@ use crate::types::format_time;
 /// The app list, or an empty state with a way to create the first app.
 #[component]
 pub fn AppsPage() -> impl IntoView {
-    let i18n = use_i18n();
-    let locale = i18n.get_locale_untracked();
+    let locale = crate::lang::use_locale();
     let apps = Resource::new_blocking(|| (), |_| list_apps());
     view! {
         <section>
             <div class="page-head">
-                <h1>{t!(i18n, apps.list.title)}</h1>
-                <a class="button primary" href="/apps/new">{t!(i18n, apps.create)}</a>
+                <h1>{td!(locale, apps.list.title)}</h1>
+                <a class="button primary" href="/apps/new">{td!(locale, apps.create)}</a>
             </div>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match apps.await {
-                        Err(err) => view! { <p class="error">{err.text(i18n.get_locale_untracked())}</p> }.into_any(),
+                        Err(err) => view! { <p class="error">{err.text(locale)}</p> }.into_any(),
                         Ok(apps) if apps.is_empty() => {
                             view! {
                                 <div class="empty">
                                     <p>
-                                        <strong>{t!(i18n, apps.list.empty_title)}</strong>
+                                        <strong>{td!(locale, apps.list.empty_title)}</strong>
                                     </p>
                                     <p class="muted">
-                                        {t!(i18n, apps.list.empty_help)}
+                                        {td!(locale, apps.list.empty_help)}
                                     </p>
                                 </div>
                             }
@@ -41,10 +40,10 @@ pub fn AppsPage() -> impl IntoView {
                                 <table class="list">
                                     <thead>
                                         <tr>
-                                            <th>{t!(i18n, apps.name)}</th>
+                                            <th>{td!(locale, apps.name)}</th>
                                             <th>"appid"</th>
-                                            <th>{t!(i18n, apps.list.status)}</th>
-                                            <th>{t!(i18n, apps.created_utc8)}</th>
+                                            <th>{td!(locale, apps.list.status)}</th>
+                                            <th>{td!(locale, apps.created_utc8)}</th>
                                         </tr>
                                     </thead>
                                     <tbody>

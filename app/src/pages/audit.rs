@@ -27,8 +27,7 @@ fn action_label(locale: Locale, action: &str) -> &'static str {
 /// The audit log page; `?before=<id>` pages to older entries.
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let i18n = use_i18n();
-    let locale = i18n.get_locale_untracked();
+    let locale = crate::lang::use_locale();
     let query = use_query_map();
     let before = move || {
         query
@@ -39,23 +38,23 @@ pub fn AuditPage() -> impl IntoView {
     let page = Resource::new_blocking(before, list_audit);
     view! {
         <section>
-            <h1>{t!(i18n, apps.audit.title)}</h1>
-            <p class="muted">{t!(i18n, apps.audit.intro)}</p>
+            <h1>{td!(locale, apps.audit.title)}</h1>
+            <p class="muted">{td!(locale, apps.audit.intro)}</p>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match page.await {
-                        Err(err) => view! { <p class="error">{err.text(i18n.get_locale_untracked())}</p> }.into_any(),
+                        Err(err) => view! { <p class="error">{err.text(locale)}</p> }.into_any(),
                         Ok(page) => {
                             view! {
                                 <table class="list audit">
                                     <thead>
                                         <tr>
-                                            <th>{t!(i18n, apps.audit.when)}</th>
-                                            <th>{t!(i18n, apps.audit.who)}</th>
-                                            <th>{t!(i18n, apps.audit.what)}</th>
-                                            <th>{t!(i18n, apps.audit.target)}</th>
-                                            <th>{t!(i18n, apps.audit.detail)}</th>
-                                            <th>{t!(i18n, apps.audit.ip)}</th>
+                                            <th>{td!(locale, apps.audit.when)}</th>
+                                            <th>{td!(locale, apps.audit.who)}</th>
+                                            <th>{td!(locale, apps.audit.what)}</th>
+                                            <th>{td!(locale, apps.audit.target)}</th>
+                                            <th>{td!(locale, apps.audit.detail)}</th>
+                                            <th>{td!(locale, apps.audit.ip)}</th>
                                         </tr>
                                     </thead>
                                     <tbody>
@@ -83,7 +82,7 @@ pub fn AuditPage() -> impl IntoView {
                                     {page
                                         .next_before
                                         .map(|id| {
-                                            view! { <a href=format!("/audit?before={id}")>{t!(i18n, apps.audit.older)}</a> }
+                                            view! { <a href=format!("/audit?before={id}")>{td!(locale, apps.audit.older)}</a> }
                                         })}
                                 </p>
                             }

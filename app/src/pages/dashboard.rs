@@ -18,20 +18,20 @@ const BOTTOM: f64 = 28.0;
 /// The dashboard page.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = crate::lang::use_locale();
     let data = Resource::new_blocking(|| (), |_| get_dashboard());
     view! {
         <section>
-            <h1>{t!(i18n, tools.dashboard.title)}</h1>
+            <h1>{td!(locale, tools.dashboard.title)}</h1>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Err(err) => view! { <p class="error">{err.text(i18n.get_locale_untracked())}</p> }.into_any(),
+                        Err(err) => view! { <p class="error">{err.text(locale)}</p> }.into_any(),
                         Ok(data) if data.apps.is_empty() => {
                             view! {
                                 <p class="empty">
-                                    {t!(
-                                        i18n,
+                                    {td!(
+                                        locale,
                                         tools.dashboard.empty,
                                         <create> = <a href="/apps/new" />,
                                         <pay> = <a href="/test-payments" />
@@ -43,13 +43,13 @@ pub fn DashboardPage() -> impl IntoView {
                         Ok(data) => {
                             view! {
                                 <div class="card">
-                                    <h2>{t!(i18n, tools.dashboard.last_14_days)}</h2>
+                                    <h2>{td!(locale, tools.dashboard.last_14_days)}</h2>
                                     <Chart days=data.days />
                                     <p class="legend muted small">
                                         <span class="swatch bar"></span>
-                                        {t!(i18n, tools.dashboard.legend_bars)}
+                                        {td!(locale, tools.dashboard.legend_bars)}
                                         <span class="swatch rate"></span>
-                                        {t!(i18n, tools.dashboard.legend_rate)}
+                                        {td!(locale, tools.dashboard.legend_rate)}
                                     </p>
                                 </div>
                                 <AppTable apps=data.apps />
@@ -66,7 +66,7 @@ pub fn DashboardPage() -> impl IntoView {
 /// Payments as bars and the notification success rate as a line, in SVG.
 #[component]
 fn Chart(days: Vec<DayStats>) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = crate::lang::use_locale();
     let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
     let slot = plot_w / days.len().max(1) as f64;
@@ -80,16 +80,16 @@ fn Chart(days: Vec<DayStats>) -> impl IntoView {
             let rate = day
                 .success_rate()
                 .map(|rate| {
-                    tu_string!(
-                        i18n,
+                    td_string!(
+                        locale,
                         tools.dashboard.day_rate,
                         rate = format!("{rate:.0}"),
                         finished = day.delivered + day.failed
                     )
                 })
-                .unwrap_or_else(|| tu_string!(i18n, tools.dashboard.day_no_rate).into());
-            let title = tu_string!(
-                i18n,
+                .unwrap_or_else(|| td_string!(locale, tools.dashboard.day_no_rate).into());
+            let title = td_string!(
+                locale,
                 tools.dashboard.day_title,
                 date = day.date.clone(),
                 payments = day.payments,
@@ -134,7 +134,7 @@ fn Chart(days: Vec<DayStats>) -> impl IntoView {
         .map(|(x, y)| view! { <circle class="rate" cx=format!("{x:.1}") cy=format!("{y:.1}") r="3" /> })
         .collect_view();
     let total: i64 = days.iter().map(|d| d.payments).sum();
-    let label = tu_string!(i18n, tools.dashboard.chart_label, total = total);
+    let label = td_string!(locale, tools.dashboard.chart_label, total = total);
     view! {
         <svg
             class="chart"
@@ -158,24 +158,24 @@ fn Chart(days: Vec<DayStats>) -> impl IntoView {
 /// Per-app counts.
 #[component]
 fn AppTable(apps: Vec<AppStats>) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = crate::lang::use_locale();
     let status = move |status: String| match status.as_str() {
-        "active" => tu_string!(i18n, tools.dashboard.status.active).to_owned(),
-        "disabled" => tu_string!(i18n, tools.dashboard.status.disabled).to_owned(),
+        "active" => td_string!(locale, tools.dashboard.status.active).to_owned(),
+        "disabled" => td_string!(locale, tools.dashboard.status.disabled).to_owned(),
         _ => status,
     };
     view! {
         <table class="list" id="app-stats">
             <thead>
                 <tr>
-                    <th>{t!(i18n, tools.dashboard.col.app)}</th>
-                    <th>{t!(i18n, tools.dashboard.col.status)}</th>
-                    <th class="num">{t!(i18n, tools.dashboard.col.orders)}</th>
-                    <th class="num">{t!(i18n, tools.dashboard.col.paid)}</th>
-                    <th class="num">{t!(i18n, tools.dashboard.col.paid_amount)}</th>
-                    <th class="num">{t!(i18n, tools.dashboard.col.delivered)}</th>
-                    <th class="num">{t!(i18n, tools.dashboard.col.failed)}</th>
-                    <th class="num">{t!(i18n, tools.dashboard.col.pending)}</th>
+                    <th>{td!(locale, tools.dashboard.col.app)}</th>
+                    <th>{td!(locale, tools.dashboard.col.status)}</th>
+                    <th class="num">{td!(locale, tools.dashboard.col.orders)}</th>
+                    <th class="num">{td!(locale, tools.dashboard.col.paid)}</th>
+                    <th class="num">{td!(locale, tools.dashboard.col.paid_amount)}</th>
+                    <th class="num">{td!(locale, tools.dashboard.col.delivered)}</th>
+                    <th class="num">{td!(locale, tools.dashboard.col.failed)}</th>
+                    <th class="num">{td!(locale, tools.dashboard.col.pending)}</th>
                 </tr>
             </thead>
             <tbody>

@@ -17,41 +17,41 @@ use crate::protocol::{
 /// The docs page (public).
 #[component]
 pub fn DocsPage() -> impl IntoView {
-    let i18n = use_i18n();
-    let zh = i18n.get_locale_untracked() == Locale::zh;
+    let locale = crate::lang::use_locale();
+    let zh = locale == Locale::zh;
     let docs = Resource::new_blocking(|| (), |_| get_docs());
     view! {
         <article class="docs">
-            <h1>{t!(i18n, tools.docs.title)}</h1>
+            <h1>{td!(locale, tools.docs.title)}</h1>
             <nav class="toc">
-                <a href="#signature">{t!(i18n, tools.docs.toc.signature)}</a>
-                <a href="#pay">{t!(i18n, tools.docs.toc.pay)}</a>
-                <a href="#results">{t!(i18n, tools.docs.toc.results)}</a>
-                <a href="#notify-query">{t!(i18n, tools.docs.toc.notify_query)}</a>
-                <a href="#order-query">{t!(i18n, tools.docs.toc.order_query)}</a>
-                <a href="#retcodes">{t!(i18n, tools.docs.toc.retcodes)}</a>
-                <a href="#notifications">{t!(i18n, tools.docs.toc.retries)}</a>
-                <a href="#sdk">{t!(i18n, tools.docs.toc.sdk)}</a>
+                <a href="#signature">{td!(locale, tools.docs.toc.signature)}</a>
+                <a href="#pay">{td!(locale, tools.docs.toc.pay)}</a>
+                <a href="#results">{td!(locale, tools.docs.toc.results)}</a>
+                <a href="#notify-query">{td!(locale, tools.docs.toc.notify_query)}</a>
+                <a href="#order-query">{td!(locale, tools.docs.toc.order_query)}</a>
+                <a href="#retcodes">{td!(locale, tools.docs.toc.retcodes)}</a>
+                <a href="#notifications">{td!(locale, tools.docs.toc.retries)}</a>
+                <a href="#sdk">{td!(locale, tools.docs.toc.sdk)}</a>
             </nav>
-            <p>{t!(i18n, tools.docs.intro, <c> = <code />)}</p>
+            <p>{td!(locale, tools.docs.intro, <c> = <code />)}</p>
 
-            <h2 id="signature">{t!(i18n, tools.docs.signature.title)}</h2>
+            <h2 id="signature">{td!(locale, tools.docs.signature.title)}</h2>
             <ol>
-                <li>{t!(i18n, tools.docs.signature.step_params, <c> = <code />)}</li>
-                <li>{t!(i18n, tools.docs.signature.step_sort, <c> = <code />)}</li>
-                <li>{t!(i18n, tools.docs.signature.step_key, <c> = <code />, key = "&key=<app key>")}</li>
-                <li>{t!(i18n, tools.docs.signature.step_md5, <c> = <code />)}</li>
+                <li>{td!(locale, tools.docs.signature.step_params, <c> = <code />)}</li>
+                <li>{td!(locale, tools.docs.signature.step_sort, <c> = <code />)}</li>
+                <li>{td!(locale, tools.docs.signature.step_key, <c> = <code />, key = "&key=<app key>")}</li>
+                <li>{td!(locale, tools.docs.signature.step_md5, <c> = <code />)}</li>
             </ol>
-            <p>{t!(i18n, tools.docs.signature.debugger, <a> = <a href="/tools/signature" />)}</p>
+            <p>{td!(locale, tools.docs.signature.debugger, <a> = <a href="/tools/signature" />)}</p>
 
-            <h2 id="pay">{t!(i18n, tools.docs.pay.title)} <code>"/gateway/pay.htm"</code></h2>
-            <p>{t!(i18n, tools.docs.pay.intro, <c> = <code />)}</p>
+            <h2 id="pay">{td!(locale, tools.docs.pay.title)} <code>"/gateway/pay.htm"</code></h2>
+            <p>{td!(locale, tools.docs.pay.intro, <c> = <code />)}</p>
             <ParamTable params=PAY_PARAMS />
-            <p>{t!(i18n, tools.docs.pay.common)}</p>
+            <p>{td!(locale, tools.docs.pay.common)}</p>
             <ParamTable params=COMMON_OPTIONAL />
 
-            <h2 id="results">{t!(i18n, tools.docs.results.title)}</h2>
-            <p>{t!(i18n, tools.docs.results.intro, <c> = <code />)}</p>
+            <h2 id="results">{td!(locale, tools.docs.results.title)}</h2>
+            <p>{td!(locale, tools.docs.results.intro, <c> = <code />)}</p>
             <p class="params">
                 {RESULT_PARAMS
                     .iter()
@@ -62,7 +62,7 @@ pub fn DocsPage() -> impl IntoView {
                 <thead>
                     <tr>
                         <th>"trade_state"</th>
-                        <th>{t!(i18n, tools.docs.meaning)}</th>
+                        <th>{td!(locale, tools.docs.meaning)}</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -78,7 +78,7 @@ pub fn DocsPage() -> impl IntoView {
                             view! {
                                 <tr>
                                     <td class="num">{state}</td>
-                                    <td>{trade_state_text(i18n, state)}</td>
+                                    <td>{trade_state_text(locale, state)}</td>
                                 </tr>
                             }
                         })
@@ -87,24 +87,24 @@ pub fn DocsPage() -> impl IntoView {
             </table>
 
             <h2 id="notify-query">
-                {t!(i18n, tools.docs.notify_query.title)} <code>"/gateway/verifynotifyid.xml"</code>
+                {td!(locale, tools.docs.notify_query.title)} <code>"/gateway/verifynotifyid.xml"</code>
             </h2>
-            <p>{t!(i18n, tools.docs.notify_query.intro, <c> = <code />)}</p>
+            <p>{td!(locale, tools.docs.notify_query.intro, <c> = <code />)}</p>
             <ParamTable params=NOTIFY_QUERY_PARAMS />
 
             <h2 id="order-query">
-                {t!(i18n, tools.docs.order_query.title)} <code>"/gateway/normalorderquery.xml"</code>
+                {td!(locale, tools.docs.order_query.title)} <code>"/gateway/normalorderquery.xml"</code>
             </h2>
-            <p>{t!(i18n, tools.docs.order_query.intro, <c> = <code />)}</p>
+            <p>{td!(locale, tools.docs.order_query.intro, <c> = <code />)}</p>
             <ParamTable params=ORDER_QUERY_PARAMS />
-            <p>{t!(i18n, tools.docs.order_query.xml, <c> = <code />, root = "<root>")}</p>
+            <p>{td!(locale, tools.docs.order_query.xml, <c> = <code />, root = "<root>")}</p>
 
-            <h2 id="retcodes">{t!(i18n, tools.docs.retcodes)}</h2>
+            <h2 id="retcodes">{td!(locale, tools.docs.retcodes)}</h2>
             <table class="list" id="retcode-table">
                 <thead>
                     <tr>
                         <th>"retcode"</th>
-                        <th>{t!(i18n, tools.docs.meaning)}</th>
+                        <th>{td!(locale, tools.docs.meaning)}</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -127,16 +127,16 @@ pub fn DocsPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match docs.await {
-                        Err(err) => view! { <p class="error">{err.text(i18n.get_locale_untracked())}</p> }.into_any(),
+                        Err(err) => view! { <p class="error">{err.text(locale)}</p> }.into_any(),
                         Ok(docs) => {
                             // A component, not a variable: leptos_i18n reads a variable
                             // that comes before a component in a text as plain text.
                             let timeout = docs.timeout.clone();
                             view! {
-                                <h2 id="notifications">{t!(i18n, tools.docs.notifications.title)}</h2>
+                                <h2 id="notifications">{td!(locale, tools.docs.notifications.title)}</h2>
                                 <p>
-                                    {t!(
-                                        i18n,
+                                    {td!(
+                                        locale,
                                         tools.docs.notifications.body,
                                         <c> = <code />,
                                         <b> = <strong />,
@@ -144,7 +144,7 @@ pub fn DocsPage() -> impl IntoView {
                                         schedule = docs.schedule.clone()
                                     )}
                                 </p>
-                                {zh.then(|| view! { <p class="muted small">{t!(i18n, tools.docs.sdk_in_english)}</p> })}
+                                {zh.then(|| view! { <p class="muted small">{td!(locale, tools.docs.sdk_in_english)}</p> })}
                                 <section id="sdk" class="markdown" inner_html=docs.sdk_html></section>
                             }
                                 .into_any()
@@ -157,13 +157,13 @@ pub fn DocsPage() -> impl IntoView {
 }
 
 /// A `trade_state`'s name in the page's language (English: [`trade_state::name`]).
-fn trade_state_text(i18n: leptos_i18n::I18nContext<Locale>, state: i16) -> &'static str {
+fn trade_state_text(locale: Locale, state: i16) -> &'static str {
     match state {
-        trade_state::PAID => tu_string!(i18n, tools.docs.trade_states.paid),
-        trade_state::CREATED => tu_string!(i18n, tools.docs.trade_states.created),
-        trade_state::FAILED => tu_string!(i18n, tools.docs.trade_states.failed),
-        trade_state::CLOSED => tu_string!(i18n, tools.docs.trade_states.closed),
-        trade_state::REFUNDED => tu_string!(i18n, tools.docs.trade_states.refunded),
+        trade_state::PAID => td_string!(locale, tools.docs.trade_states.paid),
+        trade_state::CREATED => td_string!(locale, tools.docs.trade_states.created),
+        trade_state::FAILED => td_string!(locale, tools.docs.trade_states.failed),
+        trade_state::CLOSED => td_string!(locale, tools.docs.trade_states.closed),
+        trade_state::REFUNDED => td_string!(locale, tools.docs.trade_states.refunded),
         _ => trade_state::name(state),
     }
 }
@@ -171,15 +171,15 @@ fn trade_state_text(i18n: leptos_i18n::I18nContext<Locale>, state: i16) -> &'sta
 /// A request's parameters: name, required or optional, and the rule.
 #[component]
 fn ParamTable(params: &'static [Param]) -> impl IntoView {
-    let i18n = use_i18n();
-    let zh = i18n.get_locale_untracked() == Locale::zh;
+    let locale = crate::lang::use_locale();
+    let zh = locale == Locale::zh;
     view! {
         <table class="list params">
             <thead>
                 <tr>
-                    <th>{t!(i18n, tools.docs.params.parameter)}</th>
-                    <th>{t!(i18n, tools.docs.params.required)}</th>
-                    <th>{t!(i18n, tools.docs.params.rule)}</th>
+                    <th>{td!(locale, tools.docs.params.parameter)}</th>
+                    <th>{td!(locale, tools.docs.params.required)}</th>
+                    <th>{td!(locale, tools.docs.params.rule)}</th>
                 </tr>
             </thead>
             <tbody>
@@ -193,9 +193,9 @@ fn ParamTable(params: &'static [Param]) -> impl IntoView {
                                 </td>
                                 <td>
                                     {if param.required {
-                                        tu_string!(i18n, tools.docs.params.yes)
+                                        td_string!(locale, tools.docs.params.yes)
                                     } else {
-                                        tu_string!(i18n, tools.docs.params.no)
+                                        td_string!(locale, tools.docs.params.no)
                                     }}
                                 </td>
                                 <td>{if zh { param.rule_zh } else { param.rule }}</td>

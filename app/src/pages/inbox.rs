@@ -33,7 +33,7 @@ fn verdict_label(locale: Locale, verdict: &str) -> &str {
 #[component]
 pub fn InboxPage() -> impl IntoView {
     let flash = crate::pages::use_flash();
-    let i18n = use_i18n();
+    let locale = crate::lang::use_locale();
     let query = use_query_map();
     let filter = move || {
         let query = query.read();
@@ -45,24 +45,24 @@ pub fn InboxPage() -> impl IntoView {
     let page = Resource::new_blocking(filter, |(appid, before)| list_inbox(appid, before));
     view! {
         <section>
-            <h1>{t!(i18n, console.inbox.title)}</h1>
-            <p class="muted">{t!(i18n, console.inbox.intro)}</p>
+            <h1>{td!(locale, console.inbox.title)}</h1>
+            <p class="muted">{td!(locale, console.inbox.intro)}</p>
             <FormError message=flash.error.clone() />
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match page.await {
-                        Err(err) => view! { <p class="error">{err.text(i18n.get_locale_untracked())}</p> }.into_any(),
+                        Err(err) => view! { <p class="error">{err.text(locale)}</p> }.into_any(),
                         Ok(page) if page.inboxes.is_empty() => {
                             view! {
                                 <p class="empty">
-                                    {t!(i18n, console.need_app.before)}
-                                    <a href="/apps/new">{t!(i18n, console.need_app.link)}</a>
-                                    {t!(i18n, console.need_app.after)}
+                                    {td!(locale, console.need_app.before)}
+                                    <a href="/apps/new">{td!(locale, console.need_app.link)}</a>
+                                    {td!(locale, console.need_app.after)}
                                 </p>
                             }
                                 .into_any()
                         }
-                        Ok(page) => inbox_view(i18n, page).into_any(),
+                        Ok(page) => inbox_view(locale, page).into_any(),
                     }
                 })}
             </Suspense>
@@ -70,8 +70,7 @@ pub fn InboxPage() -> impl IntoView {
     }
 }
 
-fn inbox_view(i18n: leptos_i18n::I18nContext<Locale>, page: crate::types::InboxPage) -> impl IntoView {
-    let locale = i18n.get_locale_untracked();
+fn inbox_view(locale: Locale, page: crate::types::InboxPage) -> impl IntoView {
     let selected = page.appid.clone();
     let next = page.next_before.map(|id| {
         let app = if selected.is_empty() {
@@ -98,41 +97,41 @@ fn inbox_view(i18n: leptos_i18n::I18nContext<Locale>, page: crate::types::InboxP
         <table class="list" id="inboxes">
             <thead>
                 <tr>
-                    <th>{t!(i18n, console.col.app)}</th>
-                    <th>{t!(i18n, console.inbox.url)}</th>
-                    <th>{t!(i18n, console.inbox.answers)}</th>
+                    <th>{td!(locale, console.col.app)}</th>
+                    <th>{td!(locale, console.inbox.url)}</th>
+                    <th>{td!(locale, console.inbox.answers)}</th>
                     <th></th>
                 </tr>
             </thead>
-            <tbody>{page.inboxes.into_iter().map(|inbox| inbox_row(i18n, inbox)).collect_view()}</tbody>
+            <tbody>{page.inboxes.into_iter().map(|inbox| inbox_row(locale, inbox)).collect_view()}</tbody>
         </table>
-        <h2>{t!(i18n, console.inbox.received)}</h2>
+        <h2>{td!(locale, console.inbox.received)}</h2>
         <form method="get" action="/inbox" class="filters">
             <label>
-                {t!(i18n, console.col.app)}
+                {td!(locale, console.col.app)}
                 " "
                 <select name="appid">
-                    <option value="">{t!(i18n, console.inbox.all_apps)}</option>
+                    <option value="">{td!(locale, console.inbox.all_apps)}</option>
                     {options}
                 </select>
             </label>
-            <button type="submit">{t!(i18n, console.inbox.show)}</button>
-            <a href="">{t!(i18n, console.refresh)}</a>
+            <button type="submit">{td!(locale, console.inbox.show)}</button>
+            <a href="">{td!(locale, console.refresh)}</a>
         </form>
         {if empty {
-            view! { <p class="empty muted">{t!(i18n, console.inbox.nothing)}</p> }.into_any()
+            view! { <p class="empty muted">{td!(locale, console.inbox.nothing)}</p> }.into_any()
         } else {
             view! {
                 <table class="list" id="inbox-messages">
                     <thead>
                         <tr>
-                            <th>{t!(i18n, console.inbox.received_at)}</th>
-                            <th>{t!(i18n, console.col.app)}</th>
-                            <th>{t!(i18n, console.inbox.method)}</th>
+                            <th>{td!(locale, console.inbox.received_at)}</th>
+                            <th>{td!(locale, console.col.app)}</th>
+                            <th>{td!(locale, console.inbox.method)}</th>
                             <th>"notify_id"</th>
-                            <th>{t!(i18n, console.inbox.signature)}</th>
-                            <th>{t!(i18n, console.inbox.answered)}</th>
-                            <th>{t!(i18n, console.inbox.parameters)}</th>
+                            <th>{td!(locale, console.inbox.signature)}</th>
+                            <th>{td!(locale, console.inbox.answered)}</th>
+                            <th>{td!(locale, console.inbox.parameters)}</th>
                         </tr>
                     </thead>
                     <tbody>{page.rows.into_iter().map(|message| message_row(locale, message)).collect_view()}</tbody>
@@ -140,12 +139,11 @@ fn inbox_view(i18n: leptos_i18n::I18nContext<Locale>, page: crate::types::InboxP
             }
                 .into_any()
         }}
-        <p class="pager">{next.map(|href| view! { <a href=href>{t!(i18n, console.older)}</a> })}</p>
+        <p class="pager">{next.map(|href| view! { <a href=href>{td!(locale, console.older)}</a> })}</p>
     }
 }
 
-fn inbox_row(i18n: leptos_i18n::I18nContext<Locale>, inbox: InboxInfo) -> impl IntoView {
-    let locale = i18n.get_locale_untracked();
+fn inbox_row(locale: Locale, inbox: InboxInfo) -> impl IntoView {
     let answer = inbox.answer.clone();
     view! {
         <tr>
@@ -159,7 +157,7 @@ fn inbox_row(i18n: leptos_i18n::I18nContext<Locale>, inbox: InboxInfo) -> impl I
             </td>
             <td>
                 <form method="post" action=format!("/apps/{}/inbox", inbox.appid) class="inline">
-                    <select name="answer" aria-label=t_string!(i18n, console.inbox.answer_label)>
+                    <select name="answer" aria-label=td_string!(locale, console.inbox.answer_label)>
                         {answers(locale)
                             .into_iter()
                             .map(|(value, label)| {
@@ -171,7 +169,7 @@ fn inbox_row(i18n: leptos_i18n::I18nContext<Locale>, inbox: InboxInfo) -> impl I
                             })
                             .collect_view()}
                     </select>
-                    <button type="submit">{t!(i18n, console.inbox.save)}</button>
+                    <button type="submit">{td!(locale, console.inbox.save)}</button>
                 </form>
             </td>
             <td>
@@ -182,7 +180,7 @@ fn inbox_row(i18n: leptos_i18n::I18nContext<Locale>, inbox: InboxInfo) -> impl I
                     <input type="hidden" name="scenario" value="normal" />
                     <input type="hidden" name="mode" value="direct" />
                     <input type="hidden" name="notify_url" value=inbox.url.clone() />
-                    <button type="submit">{t!(i18n, console.inbox.send_test)}</button>
+                    <button type="submit">{td!(locale, console.inbox.send_test)}</button>
                 </form>
             </td>
         </tr>

@@ -11,29 +11,29 @@ use crate::pages::FormError;
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let flash = crate::pages::use_flash();
-    let i18n = use_i18n();
+    let locale = crate::lang::use_locale();
     let next = use_query_map().read_untracked().get("next").unwrap_or_default();
     view! {
         <section class="card narrow">
-            <h1>{t!(i18n, auth.login.title)}</h1>
+            <h1>{td!(locale, auth.login.title)}</h1>
             <FormError message=flash.error.clone() />
             <form method="post" action="/login" class="stack">
                 <input type="hidden" name="next" value=next />
                 <label class="field">
-                    <span>{t!(i18n, auth.email)}</span>
+                    <span>{td!(locale, auth.email)}</span>
                     <input type="email" name="email" autocomplete="email" required value=flash.value("email") />
                 </label>
                 <PasswordField
                     name="password"
-                    label=t_string!(i18n, auth.password)
+                    label=td_string!(locale, auth.password)
                     autocomplete="current-password"
                 />
                 <button type="submit" class="primary">
-                    {t!(i18n, auth.login.submit)}
+                    {td!(locale, auth.login.submit)}
                 </button>
             </form>
             <p class="muted">
-                {t!(i18n, auth.login.no_account)} " " <a href="/signup">{t!(i18n, auth.login.sign_up)}</a>
+                {td!(locale, auth.login.no_account)} " " <a href="/signup">{td!(locale, auth.login.sign_up)}</a>
             </p>
         </section>
     }

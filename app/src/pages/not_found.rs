@@ -11,12 +11,12 @@ pub fn NotFound() -> impl IntoView {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
-    let i18n = use_i18n();
+    let locale = crate::lang::use_locale();
     view! {
         <section>
-            <h1>{t!(i18n, common.not_found.title)}</h1>
+            <h1>{td!(locale, common.not_found.title)}</h1>
             <p class="muted">
-                {t!(i18n, common.not_found.text)} " " <a href="/apps">{t!(i18n, common.not_found.go_apps)}</a>
+                {td!(locale, common.not_found.text)} " " <a href="/apps">{td!(locale, common.not_found.go_apps)}</a>
             </p>
         </section>
     }

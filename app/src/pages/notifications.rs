@@ -50,22 +50,21 @@ fn scenario_label(locale: Locale, scenario: &str) -> &str {
 /// The attempts of one notification.
 #[component]
 pub fn AttemptTable(attempts: Vec<AttemptDetail>) -> impl IntoView {
-    let i18n = use_i18n();
-    let locale = i18n.get_locale_untracked();
+    let locale = crate::lang::use_locale();
     if attempts.is_empty() {
-        return view! { <p class="muted">{t!(i18n, console.attempt.none)}</p> }.into_any();
+        return view! { <p class="muted">{td!(locale, console.attempt.none)}</p> }.into_any();
     }
     view! {
         <table class="list attempts">
             <thead>
                 <tr>
                     <th>"#"</th>
-                    <th>{t!(i18n, console.attempt.started)}</th>
-                    <th>{t!(i18n, console.attempt.request)}</th>
-                    <th>{t!(i18n, console.attempt.status)}</th>
-                    <th>{t!(i18n, console.attempt.body)}</th>
-                    <th class="num">{t!(i18n, console.attempt.latency)}</th>
-                    <th>{t!(i18n, console.attempt.outcome)}</th>
+                    <th>{td!(locale, console.attempt.started)}</th>
+                    <th>{td!(locale, console.attempt.request)}</th>
+                    <th>{td!(locale, console.attempt.status)}</th>
+                    <th>{td!(locale, console.attempt.body)}</th>
+                    <th class="num">{td!(locale, console.attempt.latency)}</th>
+                    <th>{td!(locale, console.attempt.outcome)}</th>
                 </tr>
             </thead>
             <tbody>
@@ -86,7 +85,7 @@ pub fn AttemptTable(attempts: Vec<AttemptDetail>) -> impl IntoView {
                                 <td>
                                     <code class="wrap">{format!("{} {}", a.method, a.url)}</code>
                                     <details>
-                                        <summary>{t!(i18n, console.attempt.parameters)}</summary>
+                                        <summary>{td!(locale, console.attempt.parameters)}</summary>
                                         <code class="wrap">{a.request}</code>
                                     </details>
                                 </td>
@@ -112,8 +111,7 @@ pub fn AttemptTable(attempts: Vec<AttemptDetail>) -> impl IntoView {
 /// The notification list.
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
-    let i18n = use_i18n();
-    let locale = i18n.get_locale_untracked();
+    let locale = crate::lang::use_locale();
     let query = use_query_map();
     let filter = move || {
         let query = query.read();
@@ -125,8 +123,8 @@ pub fn NotificationsPage() -> impl IntoView {
     let page = Resource::new_blocking(filter, |(status, before)| list_notifications(status, before));
     view! {
         <section>
-            <h1>{t!(i18n, console.notifications.title)}</h1>
-            <p class="muted">{t!(i18n, console.notifications.intro)}</p>
+            <h1>{td!(locale, console.notifications.title)}</h1>
+            <p class="muted">{td!(locale, console.notifications.intro)}</p>
             <Transition fallback=|| ()>
                 {move || {
                     let (status, _) = filter();
@@ -135,7 +133,7 @@ pub fn NotificationsPage() -> impl IntoView {
                             .into_iter()
                             .map(|s| {
                                 let label = if s.is_empty() {
-                                    t_string!(i18n, console.notifications.all)
+                                    td_string!(locale, console.notifications.all)
                                 } else {
                                     status_label(locale, s)
                                 };
@@ -152,7 +150,7 @@ pub fn NotificationsPage() -> impl IntoView {
                             })
                             .collect_view();
                         match page.await {
-                            Err(err) => view! { <p class="error">{err.text(i18n.get_locale_untracked())}</p> }.into_any(),
+                            Err(err) => view! { <p class="error">{err.text(locale)}</p> }.into_any(),
                             Ok(page) => {
                                 let now = page.now;
                                 let pending = page.rows.iter().any(|n| n.status == "pending");
@@ -168,12 +166,12 @@ pub fn NotificationsPage() -> impl IntoView {
                                     <table class="list" id="notifications" data-live="">
                                         <thead>
                                             <tr>
-                                                <th>{t!(i18n, console.col.created)}</th>
+                                                <th>{td!(locale, console.col.created)}</th>
                                                 <th>"notify_id"</th>
-                                                <th>{t!(i18n, console.col.transaction)}</th>
-                                                <th>{t!(i18n, console.col.status)}</th>
-                                                <th class="num">{t!(i18n, console.col.attempts)}</th>
-                                                <th>{t!(i18n, console.col.next_attempt)}</th>
+                                                <th>{td!(locale, console.col.transaction)}</th>
+                                                <th>{td!(locale, console.col.status)}</th>
+                                                <th class="num">{td!(locale, console.col.attempts)}</th>
+                                                <th>{td!(locale, console.col.next_attempt)}</th>
                                             </tr>
                                         </thead>
                                         <tbody>
@@ -185,9 +183,9 @@ pub fn NotificationsPage() -> impl IntoView {
                                         </tbody>
                                     </table>
                                     <p class="pager">
-                                        <a href="">{t!(i18n, console.refresh)}</a>
+                                        <a href="">{td!(locale, console.refresh)}</a>
                                         " "
-                                        {next.map(|href| view! { <a href=href>{t!(i18n, console.older)}</a> })}
+                                        {next.map(|href| view! { <a href=href>{td!(locale, console.older)}</a> })}
                                     </p>
                                 }
                                     .into_any()
@@ -226,8 +224,7 @@ fn row_view(locale: Locale, n: NotificationView, now: i64) -> impl IntoView {
 /// `/notifications/{notify_id}`.
 #[component]
 pub fn NotificationPage() -> impl IntoView {
-    let i18n = use_i18n();
-    let locale = i18n.get_locale_untracked();
+    let locale = crate::lang::use_locale();
     let params = use_params_map();
     let id = move || params.read().get("notify_id").unwrap_or_default();
     let detail = Resource::new_blocking(id, get_notification);
@@ -237,10 +234,10 @@ pub fn NotificationPage() -> impl IntoView {
                 match detail.await {
                     Err(err) => {
                         view! {
-                            <h1>{t!(i18n, console.notification.not_found)}</h1>
-                            <p class="error">{err.text(i18n.get_locale_untracked())}</p>
+                            <h1>{td!(locale, console.notification.not_found)}</h1>
+                            <p class="error">{err.text(locale)}</p>
                             <p>
-                                <a href="/notifications">{t!(i18n, console.notification.all)}</a>
+                                <a href="/notifications">{td!(locale, console.notification.all)}</a>
                             </p>
                         }
                             .into_any()
@@ -254,14 +251,14 @@ pub fn NotificationPage() -> impl IntoView {
                             <div id="notification" data-live="">
                             <div class="page-head">
                                 <h1>
-                                    {t!(i18n, console.notification.heading)}
+                                    {td!(locale, console.notification.heading)}
                                     " "
                                     <span class=format!(
                                         "badge status-{}",
                                         n.status,
                                     )>{status_label(locale, &n.status).to_owned()}</span>
                                 </h1>
-                                <a href="/notifications">{t!(i18n, console.notification.all)}</a>
+                                <a href="/notifications">{td!(locale, console.notification.all)}</a>
                             </div>
                             <section class="card">
                                 <dl class="facts">
@@ -269,38 +266,38 @@ pub fn NotificationPage() -> impl IntoView {
                                     <dd>
                                         <code>{n.notify_id.clone()}</code>
                                     </dd>
-                                    <dt>{t!(i18n, console.col.transaction)}</dt>
+                                    <dt>{td!(locale, console.col.transaction)}</dt>
                                     <dd>
                                         <a href=format!("/transactions/{}", n.transaction_id)>
                                             <code>{n.transaction_id.clone()}</code>
                                         </a>
                                         " (" <code>{n.out_trade_no.clone()}</code> ")"
                                     </dd>
-                                    <dt>{t!(i18n, console.notification.target)}</dt>
+                                    <dt>{td!(locale, console.notification.target)}</dt>
                                     <dd>
                                         <code class="wrap">{format!("{} {}", n.method, n.url)}</code>
                                     </dd>
-                                    <dt>{t!(i18n, console.col.scenario)}</dt>
+                                    <dt>{td!(locale, console.col.scenario)}</dt>
                                     <dd>{scenario_label(locale, &n.scenario).to_owned()}</dd>
-                                    <dt>{t!(i18n, console.col.attempts)}</dt>
+                                    <dt>{td!(locale, console.col.attempts)}</dt>
                                     <dd>{n.attempts}</dd>
-                                    <dt>{t!(i18n, console.col.next_attempt)}</dt>
+                                    <dt>{td!(locale, console.col.next_attempt)}</dt>
                                     <dd id="next-attempt">{next_attempt_in(locale, n.next_attempt_at, now)}</dd>
                                 </dl>
                                 <div class="actions">
                                     <form method="post" action=format!("{base}/resend")>
-                                        <button type="submit">{t!(i18n, console.notification.resend)}</button>
+                                        <button type="submit">{td!(locale, console.notification.resend)}</button>
                                     </form>
                                     <form method="post" action=format!("{base}/restart")>
-                                        <button type="submit">{t!(i18n, console.notification.restart)}</button>
+                                        <button type="submit">{td!(locale, console.notification.restart)}</button>
                                     </form>
                                     <a class="button" href=base.clone()>
-                                        {t!(i18n, console.refresh)}
+                                        {td!(locale, console.refresh)}
                                     </a>
                                 </div>
                             </section>
                             <section class="card">
-                                <h2>{t!(i18n, console.col.attempts)}</h2>
+                                <h2>{td!(locale, console.col.attempts)}</h2>
                                 <AttemptTable attempts=n.attempt_log />
                             </section>
                             </div>

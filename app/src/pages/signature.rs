@@ -12,12 +12,12 @@ use crate::types::SignatureCheck;
 /// `/tools`.
 #[component]
 pub fn ToolsPage() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = crate::lang::use_locale();
     view! {
         <section class="card">
-            <h1>{t!(i18n, tools.index.title)}</h1>
+            <h1>{td!(locale, tools.index.title)}</h1>
             <ul>
-                <li>{t!(i18n, tools.index.signature, <a> = <a href="/tools/signature" />)}</li>
+                <li>{td!(locale, tools.index.signature, <a> = <a href="/tools/signature" />)}</li>
             </ul>
         </section>
     }
@@ -67,7 +67,7 @@ fn raw_query_param(search: &str, name: &str) -> String {
 /// `/tools/signature?appid=…&input=…`.
 #[component]
 pub fn SignaturePage() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = crate::lang::use_locale();
     let location = use_location();
     let form = move || {
         let search = location.search.get();
@@ -87,19 +87,19 @@ pub fn SignaturePage() -> impl IntoView {
     });
     view! {
         <section class="card">
-            <h1>{t!(i18n, tools.signature.title)}</h1>
-            <p class="muted">{t!(i18n, tools.signature.intro)}</p>
+            <h1>{td!(locale, tools.signature.title)}</h1>
+            <p class="muted">{td!(locale, tools.signature.intro)}</p>
             <Suspense fallback=|| ()>
                 {move || {
                     let (appid, input) = form();
                     Suspend::new(async move {
                         match data.await {
-                            Err(err) => view! { <p class="error">{err.text(i18n.get_locale_untracked())}</p> }.into_any(),
+                            Err(err) => view! { <p class="error">{err.text(locale)}</p> }.into_any(),
                             Ok((apps, check)) => {
                                 view! {
                                     <form method="get" action="/tools/signature" class="form">
                                         <label class="field">
-                                            <span>{t!(i18n, tools.signature.app)}</span>
+                                            <span>{td!(locale, tools.signature.app)}</span>
                                             <select name="appid" required>
                                                 {apps
                                                     .into_iter()
@@ -115,16 +115,16 @@ pub fn SignaturePage() -> impl IntoView {
                                             </select>
                                         </label>
                                         <label class="field">
-                                            <span>{t!(i18n, tools.signature.request)}</span>
+                                            <span>{td!(locale, tools.signature.request)}</span>
                                             <textarea name="input" rows="5" required placeholder="https://…/gateway/pay.htm?appid=…&sign=…">
                                                 {input.clone()}
                                             </textarea>
                                         </label>
                                         <button type="submit" class="primary">
-                                            {t!(i18n, tools.signature.check)}
+                                            {td!(locale, tools.signature.check)}
                                         </button>
                                     </form>
-                                    {check.map(|check| result_view(i18n, check))}
+                                    {check.map(|check| result_view(locale, check))}
                                 }
                                     .into_any()
                             }
@@ -137,48 +137,45 @@ pub fn SignaturePage() -> impl IntoView {
 }
 
 /// The verdict in the page's language (the server's word when it is not a known one).
-fn verdict_text(i18n: leptos_i18n::I18nContext<Locale>, verdict: &str) -> String {
+fn verdict_text(locale: Locale, verdict: &str) -> String {
     match verdict {
-        "valid" => tu_string!(i18n, tools.signature.verdicts.valid),
-        "mismatch" => tu_string!(i18n, tools.signature.verdicts.mismatch),
-        "unsigned" => tu_string!(i18n, tools.signature.verdicts.unsigned),
-        "expired key" => tu_string!(i18n, tools.signature.verdicts.expired_key),
-        "empty" => tu_string!(i18n, tools.signature.verdicts.empty),
-        "unreadable" => tu_string!(i18n, tools.signature.verdicts.unreadable),
-        "no key" => tu_string!(i18n, tools.signature.verdicts.no_key),
+        "valid" => td_string!(locale, tools.signature.verdicts.valid),
+        "mismatch" => td_string!(locale, tools.signature.verdicts.mismatch),
+        "unsigned" => td_string!(locale, tools.signature.verdicts.unsigned),
+        "expired key" => td_string!(locale, tools.signature.verdicts.expired_key),
+        "empty" => td_string!(locale, tools.signature.verdicts.empty),
+        "unreadable" => td_string!(locale, tools.signature.verdicts.unreadable),
+        "no key" => td_string!(locale, tools.signature.verdicts.no_key),
         other => other,
     }
     .to_owned()
 }
 
-fn result_view(
-    i18n: leptos_i18n::I18nContext<Locale>,
-    check: Result<SignatureCheck, crate::error::AppError>,
-) -> impl IntoView {
+fn result_view(locale: Locale, check: Result<SignatureCheck, crate::error::AppError>) -> impl IntoView {
     match check {
-        Err(err) => view! { <p class="error">{err.text(i18n.get_locale_untracked())}</p> }.into_any(),
+        Err(err) => view! { <p class="error">{err.text(locale)}</p> }.into_any(),
         Ok(check) => {
             let good = check.verdict == "valid";
-            let verdict = verdict_text(i18n, &check.verdict);
+            let verdict = verdict_text(locale, &check.verdict);
             view! {
                 <div class="result" id="signature-result">
                     <p class=if good { "notice" } else { "error" } id="verdict">
-                        {t!(i18n, tools.signature.verdict)} <strong>{verdict}</strong>
+                        {td!(locale, tools.signature.verdict)} <strong>{verdict}</strong>
                     </p>
                     <dl class="facts">
-                        <dt>{t!(i18n, tools.signature.canonical)}</dt>
+                        <dt>{td!(locale, tools.signature.canonical)}</dt>
                         <dd>
                             <code class="wrap" id="canonical">{check.canonical.clone()}</code>
                         </dd>
-                        <dt>{t!(i18n, tools.signature.charset)}</dt>
+                        <dt>{td!(locale, tools.signature.charset)}</dt>
                         <dd>{check.charset.clone()}</dd>
-                        <dt>{t!(i18n, tools.signature.key_slot)}</dt>
+                        <dt>{td!(locale, tools.signature.key_slot)}</dt>
                         <dd>{check.key_slot}</dd>
-                        <dt>{t!(i18n, tools.signature.expected)}</dt>
+                        <dt>{td!(locale, tools.signature.expected)}</dt>
                         <dd>
                             <code id="expected">{check.expected.clone()}</code>
                         </dd>
-                        <dt>{t!(i18n, tools.signature.given)}</dt>
+                        <dt>{td!(locale, tools.signature.given)}</dt>
                         <dd>
                             <code>{check.provided.clone()}</code>
                         </dd>

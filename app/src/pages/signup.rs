@@ -10,17 +10,17 @@ use crate::pages::FormError;
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let flash = crate::pages::use_flash();
-    let i18n = use_i18n();
+    let locale = crate::lang::use_locale();
     view! {
         <section class="card narrow">
-            <h1>{t!(i18n, auth.signup.title)}</h1>
+            <h1>{td!(locale, auth.signup.title)}</h1>
             <p class="muted">
-                {t!(i18n, auth.signup.intro)}
+                {td!(locale, auth.signup.intro)}
             </p>
             <FormError message=flash.error.clone() />
             <form method="post" action="/signup" class="stack">
                 <label class="field">
-                    <span>{t!(i18n, auth.signup.isv_name)}</span>
+                    <span>{td!(locale, auth.signup.isv_name)}</span>
                     <input
                         type="text"
                         name="isv_name"
@@ -31,7 +31,7 @@ pub fn SignupPage() -> impl IntoView {
                     />
                 </label>
                 <label class="field">
-                    <span>{t!(i18n, auth.email)}</span>
+                    <span>{td!(locale, auth.email)}</span>
                     <input
                         type="email"
                         name="email"
@@ -41,13 +41,13 @@ pub fn SignupPage() -> impl IntoView {
                         value=flash.value("email")
                     />
                 </label>
-                <PasswordField name="password" label=t_string!(i18n, auth.signup.password) autocomplete="new-password" />
+                <PasswordField name="password" label=td_string!(locale, auth.signup.password) autocomplete="new-password" />
                 <button type="submit" class="primary">
-                    {t!(i18n, auth.signup.submit)}
+                    {td!(locale, auth.signup.submit)}
                 </button>
             </form>
             <p class="muted">
-                {t!(i18n, auth.signup.have_account)} " " <a href="/login">{t!(i18n, auth.signup.log_in)}</a>
+                {td!(locale, auth.signup.have_account)} " " <a href="/login">{td!(locale, auth.signup.log_in)}</a>
             </p>
         </section>
     }

@@ -33,13 +33,12 @@ fn scenarios(locale: Locale) -> [(&'static str, &'static str); 4] {
 #[component]
 pub fn TestPaymentsPage() -> impl IntoView {
     let flash = crate::pages::use_flash();
-    let i18n = use_i18n();
-    let locale = i18n.get_locale_untracked();
+    let locale = crate::lang::use_locale();
     let apps = Resource::new_blocking(|| (), |_| list_apps());
     view! {
         <section class="card">
-            <h1>{t!(i18n, console.test_payment.title)}</h1>
-            <p class="muted">{t!(i18n, console.test_payment.intro)}</p>
+            <h1>{td!(locale, console.test_payment.title)}</h1>
+            <p class="muted">{td!(locale, console.test_payment.intro)}</p>
             <Suspense fallback=|| ()>
                 {move || {
                     let flash = flash.clone();
@@ -49,13 +48,13 @@ pub fn TestPaymentsPage() -> impl IntoView {
                         let scenario = value("scenario");
                         let mode = value("mode");
                         match apps.await {
-                            Err(err) => view! { <p class="error">{err.text(i18n.get_locale_untracked())}</p> }.into_any(),
+                            Err(err) => view! { <p class="error">{err.text(locale)}</p> }.into_any(),
                             Ok(apps) if apps.is_empty() => {
                                 view! {
                                     <p class="empty">
-                                        {t!(i18n, console.need_app.before)}
-                                        <a href="/apps/new">{t!(i18n, console.need_app.link)}</a>
-                                        {t!(i18n, console.need_app.after)}
+                                        {td!(locale, console.need_app.before)}
+                                        <a href="/apps/new">{td!(locale, console.need_app.link)}</a>
+                                        {td!(locale, console.need_app.after)}
                                     </p>
                                 }
                                     .into_any()
@@ -65,7 +64,7 @@ pub fn TestPaymentsPage() -> impl IntoView {
                                     <FormError message=flash.error.clone() />
                                     <form method="post" action="/test-payments" class="form">
                                         <label class="field">
-                                            <span>{t!(i18n, console.col.app)}</span>
+                                            <span>{td!(locale, console.col.app)}</span>
                                             <select name="appid" required>
                                                 {apps
                                                     .into_iter()
@@ -82,23 +81,23 @@ pub fn TestPaymentsPage() -> impl IntoView {
                                             <FieldError message=flash.field_error("appid") />
                                         </label>
                                         <label class="field">
-                                            <span>{t!(i18n, console.test_payment.amount_yuan)}</span>
+                                            <span>{td!(locale, console.test_payment.amount_yuan)}</span>
                                             <input name="amount" inputmode="decimal" required placeholder="12.34" value=value("amount") />
                                             <FieldError message=flash.field_error("amount") />
                                         </label>
                                         <label class="field">
-                                            <span>{t!(i18n, console.col.item_body)}</span>
+                                            <span>{td!(locale, console.col.item_body)}</span>
                                             <input
                                                 name="body"
                                                 required
                                                 maxlength="128"
-                                                placeholder=t_string!(i18n, console.test_payment.body_placeholder)
+                                                placeholder=td_string!(locale, console.test_payment.body_placeholder)
                                                 value=value("body")
                                             />
                                             <FieldError message=flash.field_error("body") />
                                         </label>
                                         <fieldset class="field">
-                                            <legend>{t!(i18n, console.col.scenario)}</legend>
+                                            <legend>{td!(locale, console.col.scenario)}</legend>
                                             {scenarios(locale)
                                                 .iter()
                                                 .map(|(name, label)| {
@@ -115,27 +114,27 @@ pub fn TestPaymentsPage() -> impl IntoView {
                                         </fieldset>
                                         <label class="field">
                                             <span>
-                                                {t!(i18n, console.test_payment.notify_url)} " "
+                                                {td!(locale, console.test_payment.notify_url)} " "
                                                 <small class="muted">
-                                                    {t!(i18n, console.test_payment.notify_url_optional)}
+                                                    {td!(locale, console.test_payment.notify_url_optional)}
                                                 </small>
                                             </span>
                                             <input type="url" name="notify_url" maxlength="512" value=value("notify_url") />
                                             <FieldError message=flash.field_error("notify_url") />
                                         </label>
                                         <fieldset class="field">
-                                            <legend>{t!(i18n, console.test_payment.how)}</legend>
+                                            <legend>{td!(locale, console.test_payment.how)}</legend>
                                             <label class="choice">
                                                 <input type="radio" name="mode" value="direct" checked=mode != "cashier" />
-                                                " " {t!(i18n, console.test_payment.direct)}
+                                                " " {td!(locale, console.test_payment.direct)}
                                             </label>
                                             <label class="choice">
                                                 <input type="radio" name="mode" value="cashier" checked=mode == "cashier" />
-                                                " " {t!(i18n, console.test_payment.cashier)}
+                                                " " {td!(locale, console.test_payment.cashier)}
                                             </label>
                                         </fieldset>
                                         <button type="submit" class="primary">
-                                            {t!(i18n, console.test_payment.submit)}
+                                            {td!(locale, console.test_payment.submit)}
                                         </button>
                                     </form>
                                 }

@@ -70,14 +70,14 @@ pub fn state_label(locale: Locale, state: i16) -> &'static str {
 /// A badge for a trade_state.
 #[component]
 pub fn StateBadge(state: i16) -> impl IntoView {
-    let locale = use_i18n().get_locale_untracked();
+    let locale = crate::lang::use_locale();
     view! { <span class=format!("badge state-{}", trade_state::name(state))>{state_label(locale, state)}</span> }
 }
 
 /// The transaction list.
 #[component]
 pub fn TransactionsPage() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = crate::lang::use_locale();
     let query = use_query_map();
     let filter = move || {
         let query = query.read();
@@ -97,25 +97,25 @@ pub fn TransactionsPage() -> impl IntoView {
     view! {
         <section>
             <div class="page-head">
-                <h1>{t!(i18n, console.transactions.title)}</h1>
+                <h1>{td!(locale, console.transactions.title)}</h1>
                 <a class="button primary" href="/test-payments">
-                    {t!(i18n, console.transactions.new_test_payment)}
+                    {td!(locale, console.transactions.new_test_payment)}
                 </a>
             </div>
             <Suspense fallback=|| ()>
                 {move || {
                     let current = filter();
                     Suspend::new(async move {
-                        let form = filter_form(i18n, &current);
+                        let form = filter_form(locale, &current);
                         match page.await {
-                            Err(err) => view! { {form} <p class="error">{err.text(i18n.get_locale_untracked())}</p> }.into_any(),
+                            Err(err) => view! { {form} <p class="error">{err.text(locale)}</p> }.into_any(),
                             Ok(page) if page.rows.is_empty() => {
                                 view! {
                                     {form}
                                     <p class="empty">
-                                        {t!(i18n, console.transactions.empty_before)}
-                                        <a href="/test-payments">{t!(i18n, console.transactions.empty_link)}</a>
-                                        {t!(i18n, console.transactions.empty_after)}
+                                        {td!(locale, console.transactions.empty_before)}
+                                        <a href="/test-payments">{td!(locale, console.transactions.empty_link)}</a>
+                                        {td!(locale, console.transactions.empty_after)}
                                     </p>
                                 }
                                     .into_any()
@@ -133,13 +133,13 @@ pub fn TransactionsPage() -> impl IntoView {
                                     <table class="list" id="transactions">
                                         <thead>
                                             <tr>
-                                                <th>{t!(i18n, console.col.created)}</th>
+                                                <th>{td!(locale, console.col.created)}</th>
                                                 <th>"transaction_id"</th>
                                                 <th>"out_trade_no"</th>
                                                 <th>"appid"</th>
-                                                <th>{t!(i18n, console.transactions.item)}</th>
-                                                <th class="num">{t!(i18n, console.col.amount)}</th>
-                                                <th>{t!(i18n, console.transactions.state)}</th>
+                                                <th>{td!(locale, console.transactions.item)}</th>
+                                                <th class="num">{td!(locale, console.col.amount)}</th>
+                                                <th>{td!(locale, console.transactions.state)}</th>
                                             </tr>
                                         </thead>
                                         <tbody>
@@ -179,7 +179,7 @@ pub fn TransactionsPage() -> impl IntoView {
                                         {next
                                             .map(|href| {
                                                 view! {
-                                                    <a href=href>{t!(i18n, console.transactions.older)}</a>
+                                                    <a href=href>{td!(locale, console.transactions.older)}</a>
                                                 }
                                             })}
                                     </p>
@@ -195,10 +195,9 @@ pub fn TransactionsPage() -> impl IntoView {
 }
 
 /// The GET form of filters: works without JavaScript.
-fn filter_form(i18n: leptos_i18n::I18nContext<Locale>, current: &Filter) -> impl IntoView {
-    let locale = i18n.get_locale_untracked();
+fn filter_form(locale: Locale, current: &Filter) -> impl IntoView {
     let states = [
-        ("", t_string!(i18n, console.transactions.filter.any_state)),
+        ("", td_string!(locale, console.transactions.filter.any_state)),
         ("0", state_label(locale, trade_state::PAID)),
         ("1", state_label(locale, trade_state::CREATED)),
         ("2", state_label(locale, trade_state::FAILED)),
@@ -211,7 +210,7 @@ fn filter_form(i18n: leptos_i18n::I18nContext<Locale>, current: &Filter) -> impl
                 "appid" <input name="appid" value=current.appid.clone() inputmode="numeric" size="12" />
             </label>
             <label>
-                {t!(i18n, console.transactions.filter.state)}
+                {td!(locale, console.transactions.filter.state)}
                 <select name="state">
                     {states
                         .into_iter()
@@ -226,19 +225,19 @@ fn filter_form(i18n: leptos_i18n::I18nContext<Locale>, current: &Filter) -> impl
                 </select>
             </label>
             <label>
-                {t!(i18n, console.transactions.filter.from)}
+                {td!(locale, console.transactions.filter.from)}
                 <input type="date" name="from" value=current.from.clone() />
             </label>
             <label>
-                {t!(i18n, console.transactions.filter.to)}
+                {td!(locale, console.transactions.filter.to)}
                 <input type="date" name="to" value=current.to.clone() />
             </label>
             <label>
-                {t!(i18n, console.transactions.filter.q)}
+                {td!(locale, console.transactions.filter.q)}
                 <input name="q" value=current.q.clone() size="30" />
             </label>
-            <button type="submit">{t!(i18n, console.transactions.filter.submit)}</button>
-            <a href="/transactions">{t!(i18n, console.transactions.filter.clear)}</a>
+            <button type="submit">{td!(locale, console.transactions.filter.submit)}</button>
+            <a href="/transactions">{td!(locale, console.transactions.filter.clear)}</a>
         </form>
     }
 }
@@ -246,7 +245,7 @@ fn filter_form(i18n: leptos_i18n::I18nContext<Locale>, current: &Filter) -> impl
 /// `/transactions/{transaction_id}`.
 #[component]
 pub fn TransactionPage() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = crate::lang::use_locale();
     let params = use_params_map();
     let id = move || params.read().get("transaction_id").unwrap_or_default();
     let detail = Resource::new_blocking(id, get_transaction);
@@ -254,13 +253,13 @@ pub fn TransactionPage() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(detail) => transaction_view(i18n, detail).into_any(),
+                    Ok(detail) => transaction_view(locale, detail).into_any(),
                     Err(err) => {
                         view! {
-                            <h1>{t!(i18n, console.transaction.not_found)}</h1>
-                            <p class="error">{err.text(i18n.get_locale_untracked())}</p>
+                            <h1>{td!(locale, console.transaction.not_found)}</h1>
+                            <p class="error">{err.text(locale)}</p>
                             <p>
-                                <a href="/transactions">{t!(i18n, console.transaction.all)}</a>
+                                <a href="/transactions">{td!(locale, console.transaction.all)}</a>
                             </p>
                         }
                             .into_any()
@@ -271,8 +270,7 @@ pub fn TransactionPage() -> impl IntoView {
     }
 }
 
-fn transaction_view(i18n: leptos_i18n::I18nContext<Locale>, detail: TransactionDetail) -> impl IntoView {
-    let locale = i18n.get_locale_untracked();
+fn transaction_view(locale: Locale, detail: TransactionDetail) -> impl IntoView {
     let row = detail.row.clone();
     let facts: Vec<(&str, String)> = vec![
         ("transaction_id", row.transaction_id.clone()),
@@ -335,8 +333,8 @@ fn transaction_view(i18n: leptos_i18n::I18nContext<Locale>, detail: TransactionD
     view! {
         {pending.then(|| view! { <LiveRefresh /> })}
         <div class="page-head">
-            <h1>{t!(i18n, console.transaction.heading)} " " <StateBadge state=row.trade_state /></h1>
-            <a href="/transactions">{t!(i18n, console.transaction.all)}</a>
+            <h1>{td!(locale, console.transaction.heading)} " " <StateBadge state=row.trade_state /></h1>
+            <a href="/transactions">{td!(locale, console.transaction.all)}</a>
         </div>
         <section class="card">
             <dl class="facts">
@@ -354,7 +352,7 @@ fn transaction_view(i18n: leptos_i18n::I18nContext<Locale>, detail: TransactionD
             </dl>
         </section>
         <section class="card" id="timeline" data-live="">
-            <h2>{t!(i18n, console.transaction.timeline)}</h2>
+            <h2>{td!(locale, console.transaction.timeline)}</h2>
             <ol class="timeline">
                 {timeline
                     .into_iter()
@@ -363,9 +361,9 @@ fn transaction_view(i18n: leptos_i18n::I18nContext<Locale>, detail: TransactionD
             </ol>
         </section>
         <section class="card" id="transaction-notifications" data-live="">
-            <h2>{t!(i18n, console.transaction.notifications)}</h2>
+            <h2>{td!(locale, console.transaction.notifications)}</h2>
             {if detail.notifications.is_empty() {
-                view! { <p class="muted">{t!(i18n, console.transaction.no_notifications)}</p> }.into_any()
+                view! { <p class="muted">{td!(locale, console.transaction.no_notifications)}</p> }.into_any()
             } else {
                 detail
                     .notifications
@@ -390,8 +388,8 @@ fn transaction_view(i18n: leptos_i18n::I18nContext<Locale>, detail: TransactionD
             }}
         </section>
         <section class="card">
-            <h2>{t!(i18n, console.transaction.query_title)}</h2>
-            <p class="muted small">{t!(i18n, console.transaction.query_help)}</p>
+            <h2>{td!(locale, console.transaction.query_title)}</h2>
+            <p class="muted small">{td!(locale, console.transaction.query_help)}</p>
             <pre class="wrap" id="curl">{detail.curl.clone()}</pre>
             <CopyButton text=detail.curl />
         </section>

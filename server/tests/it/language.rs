@@ -1,6 +1,10 @@
 //! 简体中文 and English: the default from Accept-Language, the switch, its memory
 //! per user, and server-written texts (flash messages, field errors, the cashier).
 
+use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT_LANGUAGE, SET_COOKIE};
 
@@ -14,7 +18,32 @@ db_tests!(
     an_unknown_language_is_refused,
     the_cashier_speaks_the_payers_language,
     the_title_is_translated_under_concurrent_load,
+    pages_leave_no_panicking_tasks_behind,
 );
+
+/// Panics anywhere in this test process that say a reactive value was used after its
+/// owner was disposed (counted by a panic hook that then calls the previous one).
+static DISPOSED_PANICS: AtomicUsize = AtomicUsize::new(0);
+
+fn count_disposed_panics() -> usize {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let payload = info.payload();
+            let message = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied())
+                .unwrap_or_default();
+            if message.contains("disposed") {
+                DISPOSED_PANICS.fetch_add(1, Ordering::SeqCst);
+            }
+            previous(info);
+        }));
+    });
+    DISPOSED_PANICS.load(Ordering::SeqCst)
+}
 
 /// A logged-out page asked for with an `Accept-Language` header.
 async fn page_in(app: &TestApp, path: &str, accept_language: &str) -> String {
@@ -251,4 +280,38 @@ async fn the_title_is_translated_under_concurrent_load(backend: Backend) {
             );
         }
     }
+}
+
+/// A page's render must not leave tasks behind that outlive it. leptos_i18n's context
+/// provider spawned an effect per request that read the locale after the request's
+/// reactive owner was gone: the response was fine, but the task panicked in the
+/// background on about 0.1 % of pages under load. Pages now read the locale from a plain
+/// context.
+async fn pages_leave_no_panicking_tasks_behind(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let before = count_disposed_panics();
+    let workers: Vec<_> = (0..16)
+        .map(|worker| {
+            let (client, base) = (app.client.clone(), app.url(""));
+            tokio::spawn(async move {
+                for round in 0..60 {
+                    let path = ["/login", "/signup", "/docs"][(worker + round) % 3];
+                    let response = client.get(format!("{base}{path}")).send().await.expect("GET");
+                    assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+                    response.text().await.expect("body");
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.expect("worker");
+    }
+    // Whatever a render spawned has had time to run.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        count_disposed_panics(),
+        before,
+        "a background task used a disposed reactive value (see the panic messages above)"
+    );
 }
