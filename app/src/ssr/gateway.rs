@@ -5,6 +5,7 @@
 //! The HTTP side (parsing, the cashier page, redirects) is in the server crate.
 
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 use base64::Engine;
 use rand::RngCore;
@@ -13,8 +14,9 @@ use sdk::params::{Params, ParamsError};
 use sdk::sign::Charset;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
-    JoinType, QueryFilter, QueryResult, QuerySelect, QueryTrait, RelationTrait, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    FromQueryResult, JoinType, QueryFilter, QueryResult, QuerySelect, QueryTrait, RelationTrait, Set,
+    Statement, TransactionTrait,
 };
 
 use super::apps::current_key;
@@ -363,10 +365,14 @@ pub async fn find_by_transaction_id(
     let Some((_, _, serial)) = split_transaction_id(transaction_id) else {
         return Ok(None);
     };
-    let found = order::Entity::find_by_id(serial)
-        .filter(order::Column::AppId.eq(app_id))
-        .one(db)
-        .await?;
+    static SQL: BuiltOnce = BuiltOnce::new(|backend| {
+        order::Entity::find_by_id(0)
+            .filter(order::Column::AppId.eq(0))
+            .build(backend)
+            .sql
+    });
+    let statement = SQL.statement(db.get_database_backend(), [serial.into(), app_id.into()]);
+    let found = order::Model::find_by_statement(statement).one(db).await?;
     // The whole id must match, so a serial with another date or appid finds nothing.
     Ok(found.filter(|order| self::transaction_id(order) == transaction_id))
 }
@@ -377,11 +383,42 @@ pub async fn find_by_out_trade_no(
     app_id: i64,
     out_trade_no: &str,
 ) -> Result<Option<order::Model>, DbErr> {
-    order::Entity::find()
-        .filter(order::Column::AppId.eq(app_id))
-        .filter(order::Column::OutTradeNo.eq(out_trade_no))
-        .one(db)
-        .await
+    static SQL: BuiltOnce = BuiltOnce::new(|backend| {
+        order::Entity::find()
+            .filter(order::Column::AppId.eq(0))
+            .filter(order::Column::OutTradeNo.eq(""))
+            .build(backend)
+            .sql
+    });
+    let statement = SQL.statement(db.get_database_backend(), [app_id.into(), out_trade_no.into()]);
+    order::Model::find_by_statement(statement).one(db).await
+}
+
+/// The SQL of a query that the gateway runs for nearly every request, built by
+/// sea-query once per backend instead of on each call (which showed in profiles);
+/// each call binds its own values, in the order of the placeholders.
+struct BuiltOnce {
+    build: fn(DbBackend) -> String,
+    sql: [OnceLock<String>; 3],
+}
+
+impl BuiltOnce {
+    const fn new(build: fn(DbBackend) -> String) -> Self {
+        Self {
+            build,
+            sql: [OnceLock::new(), OnceLock::new(), OnceLock::new()],
+        }
+    }
+
+    fn statement<const N: usize>(&self, backend: DbBackend, values: [sea_orm::Value; N]) -> Statement {
+        let slot = match backend {
+            DbBackend::Sqlite => 0,
+            DbBackend::Postgres => 1,
+            DbBackend::MySql => 2,
+        };
+        let sql = self.sql[slot].get_or_init(|| (self.build)(backend));
+        Statement::from_sql_and_values(backend, sql.as_str(), values)
+    }
 }
 
 /// Closes an unpaid order whose time has passed; returns it as it is now.
@@ -930,14 +967,17 @@ pub async fn notified_order(
     app_id: i64,
     notify_id: &str,
 ) -> Result<Option<(i64, order::Model)>, DbErr> {
-    let found = order::Entity::find()
-        .join_rev(JoinType::InnerJoin, notification::Relation::Order.def())
-        .column_as(notification::Column::CreatedAt, "notified_at")
-        .filter(notification::Column::NotifyId.eq(notify_id))
-        .filter(notification::Column::AppId.eq(app_id))
-        .into_model::<NotifiedOrder>()
-        .one(db)
-        .await?;
+    static SQL: BuiltOnce = BuiltOnce::new(|backend| {
+        order::Entity::find()
+            .join_rev(JoinType::InnerJoin, notification::Relation::Order.def())
+            .column_as(notification::Column::CreatedAt, "notified_at")
+            .filter(notification::Column::NotifyId.eq(""))
+            .filter(notification::Column::AppId.eq(0))
+            .build(backend)
+            .sql
+    });
+    let statement = SQL.statement(db.get_database_backend(), [notify_id.into(), app_id.into()]);
+    let found = NotifiedOrder::find_by_statement(statement).one(db).await?;
     Ok(found.map(|NotifiedOrder(at, order)| (at, order)))
 }
 
