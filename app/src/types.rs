@@ -203,8 +203,7 @@ pub struct NotificationView {
     pub delivered_at: Option<i64>,
     /// Newest last; empty in lists.
     pub attempt_log: Vec<AttemptDetail>,
-    /// The server's time when this was read, so "next attempt in" renders the
-    /// same on the server and after hydration.
+    /// The server's time when this was read, which "next attempt in" counts from.
     pub now: i64,
 }
 
