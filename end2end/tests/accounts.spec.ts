@@ -52,6 +52,7 @@ test("sign up, see apps, log out and log in again, with hydration", async ({ pag
   await page.locator(".mainnav").getByRole("link", { name: "Transactions" }).click();
   await expect(page).toHaveURL(/\/transactions$/);
   await expect(page.getByText("No transactions match.")).toBeVisible();
+  await hydrated(page);
 
   await page.getByRole("button", { name: "Log out" }).click();
   await expect(page).toHaveURL(/\/login$/);

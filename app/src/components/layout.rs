@@ -97,7 +97,7 @@ fn LanguageSwitch() -> impl IntoView {
 }
 
 /// The success message left by the previous form post, if any, on the page it was
-/// left for (not on pages reached by client-side navigation afterwards).
+/// left for.
 #[component]
 pub fn Notice() -> impl IntoView {
     let info = expect_context::<SessionInfo>();

@@ -8,6 +8,10 @@
 
 use leptos::prelude::*;
 
+/// The request header that marks a live refresh's fetch. The server leaves the session's
+/// one-time flash message alone for such requests.
+pub const HEADER: &str = "x-live-refresh";
+
 /// How often a page with pending notifications fetches itself again.
 pub const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
 
@@ -48,7 +52,14 @@ mod client {
         let window = web_sys::window().ok_or("no window")?;
         let document = window.document().ok_or("no document")?;
         let href = window.location().href()?;
-        let response: web_sys::Response = JsFuture::from(window.fetch_with_str(&href)).await?.dyn_into()?;
+        let init = web_sys::RequestInit::new();
+        let headers = web_sys::Headers::new()?;
+        headers.set(super::HEADER, "1")?;
+        init.set_headers(&headers);
+        let request = web_sys::Request::new_with_str_and_init(&href, &init)?;
+        let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
+            .await?
+            .dyn_into()?;
         if response.redirected() {
             // Logged out in the meantime: the page is gone, stop here.
             return Ok(false);

@@ -19,8 +19,7 @@ use leptos::prelude::*;
 
 use crate::types::{Flash, SessionInfo};
 
-/// The flash message left for this page. After a client-side navigation (JavaScript
-/// on) the page is another one, and the message belongs to the page that was left.
+/// The flash message left for this page: only the page it was left for shows it.
 pub fn use_flash() -> Flash {
     let info = expect_context::<SessionInfo>();
     let here = leptos_router::hooks::use_location().pathname.get_untracked();

@@ -6,6 +6,7 @@
 
 use std::net::IpAddr;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use base64::Engine;
 use rand::RngCore;
@@ -417,6 +418,12 @@ impl BuiltOnce {
             DbBackend::MySql => 2,
         };
         let sql = self.sql[slot].get_or_init(|| (self.build)(backend));
+        debug_assert_eq!(
+            sql.matches(if backend == DbBackend::Postgres { "$" } else { "?" })
+                .count(),
+            N,
+            "one value per placeholder: {sql}"
+        );
         Statement::from_sql_and_values(backend, sql.as_str(), values)
     }
 }
@@ -900,7 +907,19 @@ fn direct_read<T>(
 ) -> Option<T> {
     let reads = state.sqlite_reads.as_deref()?;
     read(reads)
-        .inspect_err(|err| tracing::warn!(error = %err, "direct SQLite read failed; asking sea-orm"))
+        .inspect_err(|err| {
+            // At most one line a minute: a read that keeps failing must not flood the log.
+            static LAST_WARNED: AtomicI64 = AtomicI64::new(i64::MIN);
+            let now = state.clock.now_ms();
+            let last = LAST_WARNED.load(Ordering::Relaxed);
+            if now.saturating_sub(last) >= 60_000
+                && LAST_WARNED
+                    .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+            {
+                tracing::warn!(error = %err, "direct SQLite read failed; asking sea-orm (logged once a minute)");
+            }
+        })
         .ok()
 }
 

@@ -24,9 +24,10 @@ use super::db::order;
 /// Idle connections kept; more are opened under load and closed when returned.
 const MAX_IDLE: usize = 8;
 
-/// How long a read waits on a locked database before giving up (and falling back).
-/// Readers of a WAL database are rarely blocked, and this runs on an async worker.
-const BUSY_TIMEOUT: Duration = Duration::from_millis(100);
+/// How long a read waits on a locked database before giving up and falling back to
+/// sea-orm: not at all. Readers of a WAL database are rarely blocked, this runs on an
+/// async worker, and the fallback waits without blocking one.
+const BUSY_TIMEOUT: Duration = Duration::ZERO;
 
 /// How much of the database file a connection reads through a memory map rather than
 /// `pread` (one system call and one 4 KiB copy per page not in its own small cache).
@@ -97,12 +98,10 @@ impl SqliteReads {
             None => self.open()?,
         };
         let result = read(&connection);
-        // A connection whose read failed is dropped rather than reused.
-        if result.is_ok() {
-            let mut idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            if idle.len() < MAX_IDLE {
-                idle.push(connection);
-            }
+        // A failed statement (a busy database, say) leaves the connection usable.
+        let mut idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push(connection);
         }
         result
     }

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 use url::Url;
 
+use app::components::live_refresh;
 use app::lang;
 use app::ssr::session::{FLASH_KEY, USER_ID_KEY};
 use app::ssr::state::AppState;
@@ -84,10 +85,16 @@ pub async fn load_current_user(
             .iter()
             .any(|prefix| req.uri().path().starts_with(prefix));
     if is_page {
-        let flash = match take_flash(&session).await {
-            Ok(flash) => flash,
-            Err(err) => {
-                return internal_error("cannot take the flash message", &err);
+        // A live refresh (a page fetching itself in the background) must not use up the
+        // message meant for the page the user is about to see.
+        let flash = if req.headers().contains_key(live_refresh::HEADER) {
+            None
+        } else {
+            match take_flash(&session).await {
+                Ok(flash) => flash,
+                Err(err) => {
+                    return internal_error("cannot take the flash message", &err);
+                }
             }
         };
         let user = req.extensions().get::<CurrentUser>().cloned();

@@ -75,6 +75,20 @@ async fn a_test_payment_shows_up_in_transactions_and_notifications(backend: Back
     let transaction_id = location.trim_start_matches("/transactions/").to_owned();
     receiver.wait_for(1).await;
 
+    // A live refresh of the page (the island's background fetch) leaves the flash for
+    // the page the user is shown.
+    let refreshed = merchant
+        .app
+        .client
+        .get(merchant.app.url(&location))
+        .header(app::components::live_refresh::HEADER, "1")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(refreshed.contains(&transaction_id) && !refreshed.contains("Test payment made"));
     let page = merchant.app.get_html(&location).await;
     assert!(page.contains("Test payment made"), "the flash says what happened");
     assert!(

@@ -295,7 +295,7 @@ async fn pages_leave_no_panicking_tasks_behind(backend: Backend) {
         .map(|worker| {
             let (client, base) = (app.client.clone(), app.url(""));
             tokio::spawn(async move {
-                for round in 0..60 {
+                for round in 0..150 {
                     let path = ["/login", "/signup", "/docs"][(worker + round) % 3];
                     let response = client.get(format!("{base}{path}")).send().await.expect("GET");
                     assert_eq!(response.status(), StatusCode::OK, "GET {path}");
