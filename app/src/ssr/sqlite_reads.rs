@@ -34,11 +34,16 @@ const BUSY_TIMEOUT: Duration = Duration::ZERO;
 /// Address space only: the pages are the kernel's page cache, shared by all connections.
 const MMAP_SIZE: i64 = 1 << 30;
 
-/// Every column of `orders`, in the order [`order_from_row`] reads them.
-const ORDER_COLUMNS: &str = "o.id, o.isv_id, o.app_id, o.appid, o.out_trade_no, o.total_fee, o.fee_type, \
-     o.body, o.attach, o.bank_type, o.notify_url, o.return_url, o.spbill_create_ip, o.input_charset, \
-     o.product_fee, o.transport_fee, o.goods_tag, o.buyer_id, o.time_start, o.expires_at, o.trade_state, \
-     o.pay_info, o.scenario, o.cashier_token, o.time_end, o.created_at, o.updated_at";
+/// Every column of `orders`, in the order [`order_from_row`] reads them (a macro, so
+/// that `concat!` builds each statement's text at compile time).
+macro_rules! order_columns {
+    () => {
+        "o.id, o.isv_id, o.app_id, o.appid, o.out_trade_no, o.total_fee, o.fee_type, \
+         o.body, o.attach, o.bank_type, o.notify_url, o.return_url, o.spbill_create_ip, o.input_charset, \
+         o.product_fee, o.transport_fee, o.goods_tag, o.buyer_id, o.time_start, o.expires_at, o.trade_state, \
+         o.pay_info, o.scenario, o.cashier_token, o.time_end, o.created_at, o.updated_at"
+    };
+}
 
 /// Read-only connections to one SQLite database file.
 pub struct SqliteReads {
@@ -106,16 +111,24 @@ impl SqliteReads {
         result
     }
 
+    /// The one row `sql` finds for `params`, read by `map`; `None` when there is none.
+    fn one<T>(
+        &self,
+        sql: &'static str,
+        params: impl rusqlite::Params,
+        map: impl FnOnce(&Row<'_>) -> Result<T, Error>,
+    ) -> Result<Option<T>, Error> {
+        self.with(|connection| connection.prepare_cached(sql)?.query_row(params, map).optional())
+    }
+
     /// The order of app `app_id` with primary key `id`.
     pub fn order_by_id(&self, app_id: i64, id: i64) -> Result<Option<order::Model>, Error> {
-        self.with(|connection| {
-            connection
-                .prepare_cached(&format!(
-                    "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id = ?1 AND o.app_id = ?2"
-                ))?
-                .query_row((id, app_id), order_from_row)
-                .optional()
-        })
+        const SQL: &str = concat!(
+            "SELECT ",
+            order_columns!(),
+            " FROM orders o WHERE o.id = ?1 AND o.app_id = ?2"
+        );
+        self.one(SQL, (id, app_id), order_from_row)
     }
 
     /// The order of app `app_id` with this out_trade_no.
@@ -124,33 +137,29 @@ impl SqliteReads {
         app_id: i64,
         out_trade_no: &str,
     ) -> Result<Option<order::Model>, Error> {
-        self.with(|connection| {
-            connection
-                .prepare_cached(&format!(
-                    "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.app_id = ?1 AND o.out_trade_no = ?2"
-                ))?
-                .query_row((app_id, out_trade_no), order_from_row)
-                .optional()
-        })
+        const SQL: &str = concat!(
+            "SELECT ",
+            order_columns!(),
+            " FROM orders o WHERE o.app_id = ?1 AND o.out_trade_no = ?2"
+        );
+        self.one(SQL, (app_id, out_trade_no), order_from_row)
     }
 
     /// For the notification `notify_id` of app `app_id`: when it was created, and its order.
     pub fn notified_order(&self, app_id: i64, notify_id: &str) -> Result<Option<(i64, order::Model)>, Error> {
-        self.with(|connection| {
-            connection
-                .prepare_cached(&format!(
-                    "SELECT {ORDER_COLUMNS}, n.created_at FROM notifications n \
-                     JOIN orders o ON o.id = n.order_id WHERE n.notify_id = ?1 AND n.app_id = ?2"
-                ))?
-                .query_row((notify_id, app_id), |row| {
-                    Ok((row.get(ORDER_COLUMN_COUNT)?, order_from_row(row)?))
-                })
-                .optional()
+        const SQL: &str = concat!(
+            "SELECT ",
+            order_columns!(),
+            ", n.created_at FROM notifications n JOIN orders o ON o.id = n.order_id \
+             WHERE n.notify_id = ?1 AND n.app_id = ?2"
+        );
+        self.one(SQL, (notify_id, app_id), |row| {
+            Ok((row.get(ORDER_COLUMN_COUNT)?, order_from_row(row)?))
         })
     }
 }
 
-/// How many columns [`ORDER_COLUMNS`] names.
+/// How many columns `order_columns!` names.
 const ORDER_COLUMN_COUNT: usize = 27;
 
 /// An order from the first [`ORDER_COLUMN_COUNT`] columns of `row`.
@@ -192,7 +201,7 @@ mod tests {
 
     #[test]
     fn the_column_list_matches_the_count() {
-        assert_eq!(ORDER_COLUMNS.split(',').count(), ORDER_COLUMN_COUNT);
+        assert_eq!(order_columns!().split(',').count(), ORDER_COLUMN_COUNT);
     }
 
     #[test]
