@@ -186,10 +186,11 @@ pub async fn pay(
 async fn pay_inner(state: &AppState, text: &CashierText, params: &Params) -> Result<Response, GatewayError> {
     let now = state.clock.now_ms();
     gateway::check_required(params, protocol::PAY_PARAMS)?;
-    let app = gateway::authenticate(state, params, now).await?;
+    let cached = gateway::authenticate(state, params, now).await?;
+    let app = &cached.model;
     let input = gateway::validate_pay(params)?;
-    let order = gateway::create_or_find_order(&state.db, &app, input, "normal", now).await?;
-    order_page(state, text, &app, &order).await
+    let order = gateway::create_or_find_order(&state.db, app, input, "normal", now).await?;
+    order_page(state, text, app, &order).await
 }
 
 /// The cashier for a created order; a result page for a settled one.

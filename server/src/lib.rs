@@ -30,7 +30,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use app::ssr::clock::{Clock, SystemClock};
 use app::ssr::limiter::RateLimiter;
-use app::ssr::state::{AppState, Settings};
+use app::ssr::state::{AppState, Settings, Shared};
 use app::ssr::write_gate::WriteGate;
 use app::{App, shell};
 use sea_orm::ConnectionTrait;
@@ -66,6 +66,15 @@ pub async fn run_with_clock(
     let db = state.db.clone();
     let store = DbSessionStore::new(db.clone());
     let cleanup = tokio::spawn(delete_expired_sessions(store.clone()));
+    let release = state.sqlite_reads.clone().map(|reads| {
+        tokio::spawn(async move {
+            let mut every_second = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                every_second.tick().await;
+                reads.release_idle(app::ssr::sqlite_reads::MAX_HOLD);
+            }
+        })
+    });
     let dispatcher = dispatch::spawn(state.clone());
     let app = router(state, store, &config);
     if let Ok(addr) = listener.local_addr() {
@@ -76,6 +85,9 @@ pub async fn run_with_clock(
         .await;
     dispatcher.shutdown().await;
     cleanup.abort();
+    if let Some(release) = release {
+        release.abort();
+    }
     if let Err(err) = db.close().await {
         tracing::warn!(%err, "closing the database");
     }
@@ -119,7 +131,7 @@ pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Resul
     let http = http
         .build()
         .map_err(|err| Error::Config(format!("cannot build the notification HTTP client: {err}")))?;
-    Ok(AppState {
+    Ok(AppState::new(Shared {
         db,
         leptos_options: config.leptos.clone(),
         master_key,
@@ -134,7 +146,7 @@ pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Resul
         writes: Arc::new(WriteGate::new(sqlite)),
         sqlite_reads: app::ssr::sqlite_reads::SqliteReads::for_url(&config.database_url).map(Arc::new),
         payments: Arc::default(),
-    })
+    }))
 }
 
 /// Creates `PORTAL_DATA_DIR` (SQLite file, generated master key).

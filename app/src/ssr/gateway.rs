@@ -5,8 +5,8 @@
 //! The HTTP side (parsing, the cashier page, redirects) is in the server crate.
 
 use std::net::IpAddr;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine;
 use rand::RngCore;
@@ -20,6 +20,7 @@ use sea_orm::{
     Statement, TransactionTrait,
 };
 
+use super::app_cache::CachedApp;
 use super::apps::current_key;
 use super::db::{app, notification, order};
 use super::sqlite_reads::SqliteReads;
@@ -102,7 +103,11 @@ pub fn check_required(params: &Params, spec: &[Param]) -> Result<(), GatewayErro
 
 /// The app a signed request is for, once appid, status, rate, sign_type and
 /// signature have been checked, read through the per-process app cache.
-pub async fn authenticate(state: &AppState, params: &Params, now: i64) -> Result<app::Model, GatewayError> {
+pub async fn authenticate(
+    state: &AppState,
+    params: &Params,
+    now: i64,
+) -> Result<Arc<CachedApp>, GatewayError> {
     let appid = params
         .non_empty("appid")
         .ok_or_else(|| GatewayError::missing("appid"))?;
@@ -173,7 +178,7 @@ pub async fn authenticate(state: &AppState, params: &Params, now: i64) -> Result
             ),
         ));
     }
-    Ok(app.clone())
+    Ok(cached)
 }
 
 /// A validated pay request (SPEC §6.1).
@@ -848,7 +853,7 @@ pub fn return_url(
 }
 
 /// An XML answer (SPEC §6.2, §6.3): `<root>` with one element per field, escaped.
-pub fn xml_document(fields: &[(String, String)]) -> String {
+pub fn xml_document(fields: &[(&str, &str)]) -> String {
     use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
     let mut writer = quick_xml::Writer::new(Vec::with_capacity(512));
     // Writing into a Vec cannot fail.
@@ -860,10 +865,10 @@ pub fn xml_document(fields: &[(String, String)]) -> String {
         Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)),
     );
     write(&mut writer, Event::Start(BytesStart::new("root")));
-    for (name, value) in fields {
-        write(&mut writer, Event::Start(BytesStart::new(name.as_str())));
+    for &(name, value) in fields {
+        write(&mut writer, Event::Start(BytesStart::new(name)));
         write(&mut writer, Event::Text(BytesText::new(value)));
-        write(&mut writer, Event::End(BytesEnd::new(name.as_str())));
+        write(&mut writer, Event::End(BytesEnd::new(name)));
     }
     write(&mut writer, Event::End(BytesEnd::new("root")));
     String::from_utf8(writer.into_inner()).expect("XML of UTF-8 strings is UTF-8")
@@ -871,32 +876,35 @@ pub fn xml_document(fields: &[(String, String)]) -> String {
 
 /// An unsigned error answer.
 pub fn xml_error(err: &GatewayError) -> String {
-    xml_document(&[
-        ("retcode".into(), err.retcode.to_string()),
-        ("retmsg".into(), err.retmsg.clone()),
-    ])
+    xml_document(&[("retcode", &err.retcode.to_string()), ("retmsg", &err.retmsg)])
 }
 
-/// A signed success answer: retcode 0, then `fields`, signed over UTF-8.
-pub fn xml_success(
-    state: &AppState,
-    app: &app::Model,
-    fields: Vec<(String, String)>,
-) -> Result<String, GatewayError> {
-    let mut all = vec![
-        ("retcode".to_owned(), "0".to_owned()),
-        ("retmsg".to_owned(), "ok".to_owned()),
-    ];
-    all.extend(fields);
-    let signed = sign_outgoing(state, app, all, Charset::Utf8)?;
-    // retcode and retmsg first, sign last; the rest in the order given.
-    let mut ordered: Vec<(String, String)> = signed
-        .iter()
-        .filter(|(name, _)| *name != "sign")
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    ordered.push(("sign".into(), signed.get("sign").unwrap_or_default().to_owned()));
-    Ok(xml_document(&ordered))
+/// A signed success answer: retcode 0, then `fields`, signed over UTF-8 with the
+/// app's current key (SPEC §6.2, §6.3). Empty fields are left out, as in every
+/// signed parameter set; `sign` comes last.
+pub fn xml_success(app: &CachedApp, fields: &[(&str, &str)]) -> Result<String, GatewayError> {
+    let key = app
+        .current_key()
+        .ok_or_else(|| GatewayError::busy(format!("app {} has no current key", app.model.appid)))?;
+    let key_index = app.model.current_key_index.to_string();
+    let mut signed: Vec<(&str, &str)> = Vec::with_capacity(fields.len() + 6);
+    signed.extend([("retcode", "0"), ("retmsg", "ok")]);
+    signed.extend(fields.iter().copied().filter(|(name, value)| {
+        !value.is_empty()
+            && !matches!(
+                *name,
+                "retcode" | "retmsg" | "sign" | "sign_type" | "sign_key_index" | "input_charset"
+            )
+    }));
+    signed.extend([
+        ("input_charset", Charset::Utf8.as_str()),
+        ("sign_type", "MD5"),
+        ("sign_key_index", key_index.as_str()),
+    ]);
+    let sign =
+        sdk::sign::sign(signed.iter().copied(), key.expose(), Charset::Utf8).map_err(GatewayError::busy)?;
+    signed.push(("sign", &sign));
+    Ok(xml_document(&signed))
 }
 
 /// A lookup through the direct SQLite reads, when the database has them
@@ -938,9 +946,10 @@ pub async fn order_query(state: &AppState, params: &Params, now: i64) -> Result<
                     protocol::RULE_TRANSACTION_ID,
                 ));
             };
-            match direct_read(state, |reads| reads.order_by_id(app.id, serial)) {
+            let app_id = app.model.id;
+            match direct_read(state, |reads| reads.order_by_id(app_id, serial)) {
                 Some(found) => found.filter(|order| transaction_id(order) == id),
-                None => find_by_transaction_id(&state.db, app.id, id).await?,
+                None => find_by_transaction_id(&state.db, app_id, id).await?,
             }
         }
         (None, Some(no)) => {
@@ -950,21 +959,20 @@ pub async fn order_query(state: &AppState, params: &Params, now: i64) -> Result<
                     protocol::RULE_OUT_TRADE_NO,
                 ));
             }
-            match direct_read(state, |reads| reads.order_by_out_trade_no(app.id, no)) {
+            let app_id = app.model.id;
+            match direct_read(state, |reads| reads.order_by_out_trade_no(app_id, no)) {
                 Some(found) => found,
-                None => find_by_out_trade_no(&state.db, app.id, no).await?,
+                None => find_by_out_trade_no(&state.db, app_id, no).await?,
             }
         }
         (None, None) => return Err(GatewayError::missing("out_trade_no")),
     };
     let order = found.ok_or_else(|| GatewayError::new(protocol::ORDER_NOT_FOUND, "order not found"))?;
     let order = close_if_expired(&state.db, order, now).await?;
-    let mut fields: Vec<(String, String)> = result_params(&order, None)
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-    fields.push(("is_refund".into(), "false".into()));
-    xml_success(state, &app, fields)
+    let params = result_params(&order, None);
+    let mut fields: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    fields.push(("is_refund", "false"));
+    xml_success(&app, &fields)
 }
 
 /// An order with the creation time of one of its notifications (`notified_at`).
@@ -1014,20 +1022,19 @@ pub async fn notify_query(state: &AppState, params: &Params, now: i64) -> Result
         return Err(invalid());
     }
     // When the notification was created, and its order, in one query.
-    let (created_at, order) = match direct_read(state, |reads| reads.notified_order(app.id, notify_id)) {
+    let app_id = app.model.id;
+    let (created_at, order) = match direct_read(state, |reads| reads.notified_order(app_id, notify_id)) {
         Some(found) => found,
-        None => notified_order(&state.db, app.id, notify_id).await?,
+        None => notified_order(&state.db, app_id, notify_id).await?,
     }
     .ok_or_else(invalid)?;
     let ttl = i64::try_from(state.settings.notify_id_ttl.as_millis()).unwrap_or(i64::MAX);
     if now - created_at > ttl {
         return Err(invalid());
     }
-    let fields = result_params(&order, Some(notify_id))
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-    xml_success(state, &app, fields)
+    let params = result_params(&order, Some(notify_id));
+    let fields: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    xml_success(&app, &fields)
 }
 
 #[cfg(test)]
@@ -1137,7 +1144,7 @@ mod tests {
 
     #[test]
     fn xml_escapes_values() {
-        let xml = xml_document(&[("retmsg".into(), "a<b & \"c\"".into())]);
+        let xml = xml_document(&[("retmsg", "a<b & \"c\"")]);
         assert_eq!(
             xml,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><root><retmsg>a&lt;b &amp; &quot;c&quot;</retmsg></root>"

@@ -10,11 +10,31 @@
 //!
 //! A read that fails here (a busy database, say) is not an answer: callers fall back
 //! to the sea-orm query, so the worst case is the old speed.
+//!
+//! ## Held snapshots
+//!
+//! Starting a read transaction costs SQLite file locks (system calls) and shared
+//! memory locks every time. So a pooled connection keeps its read transaction open
+//! between reads, for as long as nothing has been committed since it began:
+//!
+//! - Every commit, by any connection of any process, rewrites the two wal-index
+//!   headers at the start of the `-shm` file (SQLite's WAL format: each header holds a
+//!   change counter, `mxFrame`, salts and a checksum; <https://sqlite.org/walformat.html>).
+//! - Before a transaction begins, its connection reads those 96 bytes. Before each
+//!   later read, it reads them again: if they are unchanged, no commit has completed
+//!   since, and the open snapshot is what a new transaction would see. Otherwise the
+//!   transaction ends and a new one begins. A payment that has been confirmed to
+//!   anyone is therefore always seen by the next query.
+//! - A snapshot is never older than [`MAX_HOLD`], and [`SqliteReads::release_idle`]
+//!   (run every second by the server) ends the ones idle connections hold, so old
+//!   snapshots never stop checkpoints from recycling the WAL.
 
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
 use sea_orm::sqlx::sqlite::SqliteConnectOptions;
@@ -34,6 +54,12 @@ const BUSY_TIMEOUT: Duration = Duration::ZERO;
 /// Address space only: the pages are the kernel's page cache, shared by all connections.
 const MMAP_SIZE: i64 = 1 << 30;
 
+/// The longest a connection keeps one read transaction open.
+pub const MAX_HOLD: Duration = Duration::from_secs(1);
+
+/// The two copies of the wal-index header at the start of the `-shm` file.
+const WAL_INDEX_HEADERS: usize = 96;
+
 /// Every column of `orders`, in the order [`order_from_row`] reads them (a macro, so
 /// that `concat!` builds each statement's text at compile time).
 macro_rules! order_columns {
@@ -48,7 +74,57 @@ macro_rules! order_columns {
 /// Read-only connections to one SQLite database file.
 pub struct SqliteReads {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<Reader>>,
+}
+
+/// A pooled connection, and the read transaction it holds.
+struct Reader {
+    connection: Connection,
+    /// The database's `-shm` file, opened once the connection has read (so the file
+    /// exists, and stays the same file while the connection is open); `None` when
+    /// the database is not in WAL mode, and then no transaction is held.
+    shm: Option<File>,
+    /// The wal-index headers read just before the open read transaction began.
+    held: Option<([u8; WAL_INDEX_HEADERS], Instant)>,
+}
+
+impl Reader {
+    /// The wal-index headers as they are now.
+    fn headers(&self) -> Option<[u8; WAL_INDEX_HEADERS]> {
+        let mut headers = [0; WAL_INDEX_HEADERS];
+        self.shm.as_ref()?.read_exact_at(&mut headers, 0).ok()?;
+        Some(headers)
+    }
+
+    /// Makes the connection's snapshot current: keeps the open read transaction when
+    /// nothing was committed since it began, otherwise begins a new one.
+    fn refresh(&mut self) -> Result<(), Error> {
+        let now = self.headers();
+        if let (Some((then, since)), Some(now)) = (&self.held, &now)
+            && then == now
+            && since.elapsed() < MAX_HOLD
+            && !self.connection.is_autocommit()
+        {
+            return Ok(());
+        }
+        self.end()?;
+        if let Some(headers) = now {
+            // The snapshot is taken by the first read after BEGIN, so it holds every
+            // commit the headers show, and perhaps later ones.
+            self.connection.prepare_cached("BEGIN")?.execute([])?;
+            self.held = Some((headers, Instant::now()));
+        }
+        Ok(())
+    }
+
+    /// Ends the read transaction, if one is open.
+    fn end(&mut self) -> Result<(), Error> {
+        self.held = None;
+        if !self.connection.is_autocommit() {
+            self.connection.prepare_cached("COMMIT")?.execute([])?;
+        }
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for SqliteReads {
@@ -81,14 +157,28 @@ impl SqliteReads {
         }
     }
 
-    fn open(&self) -> Result<Connection, Error> {
+    fn open(&self) -> Result<Reader, Error> {
         let connection = Connection::open_with_flags(
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         connection.busy_timeout(BUSY_TIMEOUT)?;
         connection.pragma_update(None, "mmap_size", MMAP_SIZE)?;
-        Ok(connection)
+        // A first read opens the WAL and its -shm file for this connection.
+        let mode: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+        connection.query_row("PRAGMA schema_version", [], |_| Ok(()))?;
+        let shm = if mode.eq_ignore_ascii_case("wal") {
+            let mut path = self.path.clone().into_os_string();
+            path.push("-shm");
+            File::open(path).ok()
+        } else {
+            None
+        };
+        Ok(Reader {
+            connection,
+            shm,
+            held: None,
+        })
     }
 
     /// Runs `read` on an idle connection (or a new one), then returns it to the pool.
@@ -98,17 +188,31 @@ impl SqliteReads {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .pop();
-        let connection = match taken {
-            Some(connection) => connection,
+        let mut reader = match taken {
+            Some(reader) => reader,
             None => self.open()?,
         };
-        let result = read(&connection);
-        // A failed statement (a busy database, say) leaves the connection usable.
+        // A connection whose transaction cannot be ended is not used again.
+        reader.refresh()?;
+        let result = read(&reader.connection);
+        if result.is_err() {
+            reader.end()?;
+        }
         let mut idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if idle.len() < MAX_IDLE {
-            idle.push(connection);
+            idle.push(reader);
         }
         result
+    }
+
+    /// Ends the read transactions of idle connections that began over `age` ago.
+    pub fn release_idle(&self, age: Duration) {
+        let mut idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // A connection whose transaction cannot be ended is closed.
+        idle.retain_mut(|reader| {
+            let stale = reader.held.is_some_and(|(_, since)| since.elapsed() >= age);
+            !stale || reader.end().is_ok()
+        });
     }
 
     /// The one row `sql` finds for `params`, read by `map`; `None` when there is none.
@@ -202,6 +306,82 @@ mod tests {
     #[test]
     fn the_column_list_matches_the_count() {
         assert_eq!(order_columns!().split(',').count(), ORDER_COLUMN_COUNT);
+    }
+
+    /// A WAL database with table `t` (id 1: x = 1), its writer, and reads of `x`.
+    fn database() -> (tempfile::TempDir, Connection, SqliteReads) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let writer = Connection::open(&path).unwrap();
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER);
+                 INSERT INTO t VALUES (1, 1);",
+            )
+            .unwrap();
+        (dir, writer, SqliteReads::new(&path))
+    }
+
+    fn x(reads: &SqliteReads) -> Option<i64> {
+        reads
+            .one("SELECT x FROM t WHERE id = ?1", (1,), |row| row.get(0))
+            .unwrap()
+    }
+
+    fn holding(reads: &SqliteReads) -> Vec<bool> {
+        let idle = reads.idle.lock().unwrap();
+        idle.iter()
+            .map(|reader| !reader.connection.is_autocommit())
+            .collect()
+    }
+
+    #[test]
+    fn a_held_snapshot_is_dropped_by_the_next_commit() {
+        let (_dir, writer, reads) = database();
+        assert_eq!(x(&reads), Some(1));
+        assert_eq!(x(&reads), Some(1));
+        // The connection kept its read transaction between the two reads...
+        assert_eq!(holding(&reads), [true]);
+        // ...and a commit by another connection (or process) is seen by the next read.
+        writer.execute("UPDATE t SET x = 2 WHERE id = 1", []).unwrap();
+        assert_eq!(x(&reads), Some(2));
+        writer.execute("DELETE FROM t", []).unwrap();
+        assert_eq!(x(&reads), None);
+        assert_eq!(holding(&reads), [true]);
+    }
+
+    #[test]
+    fn idle_snapshots_are_released() {
+        let (_dir, writer, reads) = database();
+        assert_eq!(x(&reads), Some(1));
+        reads.release_idle(MAX_HOLD);
+        assert_eq!(holding(&reads), [true]);
+        reads.release_idle(Duration::ZERO);
+        assert_eq!(holding(&reads), [false]);
+        // With no reader in its way, a checkpoint can recycle the whole WAL.
+        writer.execute("UPDATE t SET x = 3 WHERE id = 1", []).unwrap();
+        let (busy, _, _): (i64, i64, i64) = writer
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .unwrap();
+        assert_eq!(busy, 0);
+        assert_eq!(x(&reads), Some(3));
+    }
+
+    #[test]
+    fn without_wal_no_snapshot_is_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let writer = Connection::open(&path).unwrap();
+        writer
+            .execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER); INSERT INTO t VALUES (1, 1);")
+            .unwrap();
+        let reads = SqliteReads::new(&path);
+        assert_eq!(x(&reads), Some(1));
+        assert_eq!(holding(&reads), [false]);
+        writer.execute("UPDATE t SET x = 2 WHERE id = 1", []).unwrap();
+        assert_eq!(x(&reads), Some(2));
     }
 
     #[test]

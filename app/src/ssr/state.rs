@@ -16,9 +16,29 @@ use super::payment_batch::PaymentBatcher;
 use super::sqlite_reads::SqliteReads;
 use super::write_gate::WriteGate;
 
-/// Database pool and Leptos options, cloned cheaply into each request.
+/// Everything a request handler or server function needs, behind one `Arc`:
+/// axum clones the state into every request, so a clone is one reference count
+/// (the master key's cipher and Leptos' options are not copied per request).
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Debug)]
+pub struct Shared {
     /// The connection pool (SQLite or PostgreSQL).
     pub db: DatabaseConnection,
     /// Leptos' site options (output name, site root, address).

@@ -1002,14 +1002,19 @@ async fn direct_sqlite_reads_agree_with_sea_orm() {
         .url(&merchant.base)
         .unwrap();
     let (transaction_id, token) = merchant.open_cashier(&url).await;
-    let unpaid = merchant
-        .order_query(OrderQueryRequest::new(&merchant.appid, &merchant.key).transaction_id(&transaction_id))
-        .await;
-    assert_eq!(unpaid.trade_state(), Some(TradeState::Created));
+    let query = || OrderQueryRequest::new(&merchant.appid, &merchant.key).transaction_id(&transaction_id);
+    // The server's reading connection now holds a snapshot in which the order is unpaid...
+    for _ in 0..2 {
+        let unpaid = merchant.order_query(query()).await;
+        assert_eq!(unpaid.trade_state(), Some(TradeState::Created));
+    }
     assert_eq!(
         merchant.cashier(&transaction_id, &token, "pay").await.status(),
         StatusCode::FOUND
     );
+    // ...which the payment's commit retires: the next query sees the payment.
+    let paid = merchant.order_query(query()).await;
+    assert_eq!(paid.trade_state(), Some(TradeState::Paid));
 
     let conn = db.connect().await;
     let stored = order::Entity::find().all(&conn).await.unwrap();
