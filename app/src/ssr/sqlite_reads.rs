@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
 use sea_orm::sqlx::sqlite::SqliteConnectOptions;
 
-use super::db::order;
+use super::gateway::OrderResult;
 
 /// Idle connections kept; more are opened under load and closed when returned.
 const MAX_IDLE: usize = 8;
@@ -60,14 +60,12 @@ pub const MAX_HOLD: Duration = Duration::from_secs(1);
 /// The two copies of the wal-index header at the start of the `-shm` file.
 const WAL_INDEX_HEADERS: usize = 96;
 
-/// Every column of `orders`, in the order [`order_from_row`] reads them (a macro, so
-/// that `concat!` builds each statement's text at compile time).
+/// The columns of `orders` an [`OrderResult`] holds, in the order [`order_from_row`]
+/// reads them (a macro, so that `concat!` builds each statement's text at compile time).
 macro_rules! order_columns {
     () => {
-        "o.id, o.isv_id, o.app_id, o.appid, o.out_trade_no, o.total_fee, o.fee_type, \
-         o.body, o.attach, o.bank_type, o.notify_url, o.return_url, o.spbill_create_ip, o.input_charset, \
-         o.product_fee, o.transport_fee, o.goods_tag, o.buyer_id, o.time_start, o.expires_at, o.trade_state, \
-         o.pay_info, o.scenario, o.cashier_token, o.time_end, o.created_at, o.updated_at"
+        "o.id, o.appid, o.out_trade_no, o.total_fee, o.fee_type, o.trade_state, o.pay_info, \
+         o.bank_type, o.time_end, o.attach, o.buyer_id, o.input_charset, o.created_at, o.expires_at"
     };
 }
 
@@ -226,7 +224,7 @@ impl SqliteReads {
     }
 
     /// The order of app `app_id` with primary key `id`.
-    pub fn order_by_id(&self, app_id: i64, id: i64) -> Result<Option<order::Model>, Error> {
+    pub fn order_by_id(&self, app_id: i64, id: i64) -> Result<Option<OrderResult>, Error> {
         const SQL: &str = concat!(
             "SELECT ",
             order_columns!(),
@@ -240,7 +238,7 @@ impl SqliteReads {
         &self,
         app_id: i64,
         out_trade_no: &str,
-    ) -> Result<Option<order::Model>, Error> {
+    ) -> Result<Option<OrderResult>, Error> {
         const SQL: &str = concat!(
             "SELECT ",
             order_columns!(),
@@ -250,7 +248,7 @@ impl SqliteReads {
     }
 
     /// For the notification `notify_id` of app `app_id`: when it was created, and its order.
-    pub fn notified_order(&self, app_id: i64, notify_id: &str) -> Result<Option<(i64, order::Model)>, Error> {
+    pub fn notified_order(&self, app_id: i64, notify_id: &str) -> Result<Option<(i64, OrderResult)>, Error> {
         const SQL: &str = concat!(
             "SELECT ",
             order_columns!(),
@@ -264,38 +262,25 @@ impl SqliteReads {
 }
 
 /// How many columns `order_columns!` names.
-const ORDER_COLUMN_COUNT: usize = 27;
+const ORDER_COLUMN_COUNT: usize = 14;
 
-/// An order from the first [`ORDER_COLUMN_COUNT`] columns of `row`.
-fn order_from_row(row: &Row<'_>) -> Result<order::Model, Error> {
-    Ok(order::Model {
+/// An order's result columns from the first [`ORDER_COLUMN_COUNT`] columns of `row`.
+fn order_from_row(row: &Row<'_>) -> Result<OrderResult, Error> {
+    Ok(OrderResult {
         id: row.get(0)?,
-        isv_id: row.get(1)?,
-        app_id: row.get(2)?,
-        appid: row.get(3)?,
-        out_trade_no: row.get(4)?,
-        total_fee: row.get(5)?,
-        fee_type: row.get(6)?,
-        body: row.get(7)?,
-        attach: row.get(8)?,
-        bank_type: row.get(9)?,
-        notify_url: row.get(10)?,
-        return_url: row.get(11)?,
-        spbill_create_ip: row.get(12)?,
-        input_charset: row.get(13)?,
-        product_fee: row.get(14)?,
-        transport_fee: row.get(15)?,
-        goods_tag: row.get(16)?,
-        buyer_id: row.get(17)?,
-        time_start: row.get(18)?,
-        expires_at: row.get(19)?,
-        trade_state: row.get(20)?,
-        pay_info: row.get(21)?,
-        scenario: row.get(22)?,
-        cashier_token: row.get(23)?,
-        time_end: row.get(24)?,
-        created_at: row.get(25)?,
-        updated_at: row.get(26)?,
+        appid: row.get(1)?,
+        out_trade_no: row.get(2)?,
+        total_fee: row.get(3)?,
+        fee_type: row.get(4)?,
+        trade_state: row.get(5)?,
+        pay_info: row.get(6)?,
+        bank_type: row.get(7)?,
+        time_end: row.get(8)?,
+        attach: row.get(9)?,
+        buyer_id: row.get(10)?,
+        input_charset: row.get(11)?,
+        created_at: row.get(12)?,
+        expires_at: row.get(13)?,
     })
 }
 

@@ -256,7 +256,41 @@ db_tests!(
     share_login_opens_the_app_with_a_signed_user,
     one_isv_cannot_query_another_isvs_orders,
     private_targets_are_refused_when_blocking_is_on,
+    an_order_query_closes_an_expired_unpaid_order,
 );
+
+async fn an_order_query_closes_an_expired_unpaid_order(backend: Backend) {
+    use app::ssr::clock::ManualClock;
+
+    let db = TestDb::new(backend).await;
+    let start_ms = 1_800_000_000_000;
+    let clock = Arc::new(ManualClock::new(start_ms));
+    let app = crate::helpers::spawn_app_with_clock(&db, Arc::default(), &[], clock.clone()).await;
+    let merchant = Merchant::signed_up(app, "expiry@example.com").await;
+    let expires = time::OffsetDateTime::from_unix_timestamp(start_ms / 1000 + 600).unwrap();
+    let url = merchant
+        .pay("expiring-1", "http://127.0.0.1:9/notify")
+        .time_expire(expires)
+        .url(&merchant.base)
+        .unwrap();
+    let (transaction_id, _) = merchant.open_cashier(&url).await;
+    let by_id = || OrderQueryRequest::new(&merchant.appid, &merchant.key).transaction_id(&transaction_id);
+    let by_no = || OrderQueryRequest::new(&merchant.appid, &merchant.key).out_trade_no("expiring-1");
+    for _ in 0..2 {
+        assert_eq!(
+            merchant.order_query(by_id()).await.trade_state(),
+            Some(TradeState::Created)
+        );
+    }
+    clock.advance(600_000);
+    let closed = merchant.order_query(by_id()).await;
+    assert_eq!(closed.trade_state(), Some(TradeState::Closed));
+    assert_eq!(closed.get("pay_info"), Some("closed: the order expired unpaid"));
+    // The close was stored: the next query, by the other key, reads it back.
+    let again = merchant.order_query(by_no()).await;
+    assert_eq!(again.trade_state(), Some(TradeState::Closed));
+    assert_eq!(again.transaction_id(), Some(transaction_id.as_str()));
+}
 
 async fn a_payment_flows_from_pay_url_to_return_notify_and_queries(backend: Backend) {
     let db = TestDb::new(backend).await;
@@ -987,6 +1021,7 @@ async fn private_targets_are_refused_when_blocking_is_on(backend: Backend) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn direct_sqlite_reads_agree_with_sea_orm() {
     use app::ssr::db::{notification, order};
+    use app::ssr::gateway::OrderResult;
     use app::ssr::sqlite_reads::SqliteReads;
     use sea_orm::EntityTrait;
 
@@ -1033,20 +1068,21 @@ async fn direct_sqlite_reads_agree_with_sea_orm() {
         .expect("notification");
 
     let reads = SqliteReads::for_url(&db.url).expect("a SQLite file");
+    let result = OrderResult::from(stored);
     assert_eq!(
         reads.order_by_id(stored.app_id, stored.id).unwrap().as_ref(),
-        Some(stored)
+        Some(&result)
     );
     assert_eq!(
         reads
             .order_by_out_trade_no(stored.app_id, "direct-1")
             .unwrap()
             .as_ref(),
-        Some(stored)
+        Some(&result)
     );
     assert_eq!(
         reads.notified_order(stored.app_id, &notified.notify_id).unwrap(),
-        Some((notified.created_at, stored.clone()))
+        Some((notified.created_at, result.clone()))
     );
     // The sea-orm query PostgreSQL uses (and SQLite falls back to) reads the same.
     assert_eq!(
