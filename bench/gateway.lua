@@ -1,8 +1,12 @@
 -- wrk script of bench/gateway.sh: GET each path of a file (one per line) in turn.
 -- Usage: wrk -s bench/gateway.lua ... -- <paths file> <wrk threads> [cookie]
--- Thread t (1-based) takes lines t, t+T, t+2T, ... so no two threads send the same
--- path (pay.htm paths then create distinct orders). A thread that runs out starts
--- again and counts a wrap; done() reports wraps, requests and latency percentiles.
+-- Thread t (1-based) reads <paths file>.t, which bench/gateway.sh writes beforehand with
+-- lines t, t+T, t+2T, ... of the paths file, so no two threads send the same path (pay.htm
+-- paths then create distinct orders). A thread reads its file as it goes: wrk starts each
+-- thread as soon as its init() returns and starts its clock after the last one, so an
+-- init() that loaded the paths would let the first thread send requests that count but
+-- are not timed. A thread that runs out starts again and counts a wrap; done() reports
+-- wraps, requests and latency percentiles.
 
 local threads = {}
 local next_id = 1
@@ -14,30 +18,21 @@ function setup(thread)
 end
 
 function init(args)
-  local file, count = args[1], tonumber(args[2])
   if args[3] and args[3] ~= "" then
     wrk.headers["Cookie"] = args[3]
   end
-  requests = {}
-  local i = 0
-  for line in io.lines(file) do
-    if i % count == id - 1 then
-      -- Formatted once here, so request() costs wrk next to nothing.
-      requests[#requests + 1] = wrk.format("GET", line)
-    end
-    i = i + 1
-  end
-  index = 0
+  paths = assert(io.open(args[1] .. "." .. id))
   wraps = 0
 end
 
 function request()
-  index = index + 1
-  if index > #requests then
-    index = 1
+  local path = paths:read("*l")
+  if not path then
+    paths:seek("set", 0)
     wraps = wraps + 1
+    path = paths:read("*l")
   end
-  return requests[index]
+  return wrk.format("GET", path)
 end
 
 function done(summary, latency, requests)

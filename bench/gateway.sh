@@ -15,15 +15,23 @@
 #    server-rendered /transactions (first page, a page half-way down the million, random
 #    detail pages) at BENCH_CONSOLE_CONNECTIONS (8) connections.
 #
+# wrk runs under the SCHED_BATCH policy unless BENCH_WRK_SCHED=other. On a 2-core
+# machine wrk shares the cores with the server; under the default policy each response
+# wakes a wrk thread that preempts the server in the middle of its next request, which
+# costs the server a context switch per two requests on the queries (against one per 25
+# on /healthz). A batch-scheduled process is not allowed to preempt on wakeup, so the
+# server runs as it would with its clients on other machines. The policy is printed
+# with each table; docs/BENCHMARKS.md gives results under both.
+#
 # PostgreSQL: a throwaway cluster of its own (BENCH_PG_DIR, port BENCH_PG_PORT) with
 # fsync, synchronous_commit and full_page_writes off, unless BENCH_PG_DURABLE=1.
 # Everything it writes is under target/bench (and BENCH_PG_DIR).
 #
 # Settings (environment): SERVER_BIN (target/release/server), BENCH_ORDERS (1000000),
 # BENCH_DURATION (15s), BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_ROUNDS (1),
-# BENCH_PATHS (paths per file and round, 500000), BENCH_PORT (3300), BENCH_REUSE=1
+# BENCH_PATHS (paths per file and round, 1500000), BENCH_PORT (3300), BENCH_REUSE=1
 # (keep the seeded database of an earlier run), BENCH_PG_DIR (/tmp/benchpg),
-# BENCH_PG_PORT (55439), PG_BIN (/usr/lib/postgresql/15/bin).
+# BENCH_PG_PORT (55439), PG_BIN (/usr/lib/postgresql/15/bin), BENCH_WRK_SCHED (batch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,9 +46,15 @@ duration="${BENCH_DURATION:-15s}"
 conns="${BENCH_CONNECTIONS:-64}"
 threads="${BENCH_THREADS:-2}"
 rounds="${BENCH_ROUNDS:-1}"
-count="${BENCH_PATHS:-500000}"
+count="${BENCH_PATHS:-1500000}"
 port="${BENCH_PORT:-3300}"
 reuse="${BENCH_REUSE:-0}"
+wrk_sched="${BENCH_WRK_SCHED:-batch}"
+case "$wrk_sched" in
+  batch) wrk_prefix=(chrt --batch 0) ;;
+  other) wrk_prefix=() ;;
+  *) echo "BENCH_WRK_SCHED is batch or other" >&2; exit 2 ;;
+esac
 pg_bin="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 pg_dir="${BENCH_PG_DIR:-/tmp/benchpg}"
 pg_port="${BENCH_PG_PORT:-55439}"
@@ -242,8 +256,11 @@ declare -A rps
 bench() { # label, paths file, duration; appends a table row, sets rps[label]
   local label="$1" file="$2" length="${3:-$duration}" out="$work/wrk.out"
   local s0 d0 b0 t0 s1 d1 b1 t1 wrk_cpu secs
+  # One file per wrk thread: lines t, t+T, t+2T, ... (bench/gateway.lua says why).
+  rm -f "$file".[0-9]*
+  awk -v t="$threads" '{ print > (FILENAME "." ((NR - 1) % t + 1)) }' "$file"
   s0=$(ticks_of "$server_pid"); d0=$(db_ticks); b0=$(busy_ticks); t0=$(steal_ticks)
-  /usr/bin/time -f '%U %S' -o "$work/wrk.time" \
+  /usr/bin/time -f '%U %S' -o "$work/wrk.time" "${wrk_prefix[@]}" \
     wrk -t"$threads" -c"$conns" -d"$length" --timeout 10s --latency -s bench/gateway.lua "$base" \
     -- "$file" "$threads" "${cookie:-}" > "$out"
   s1=$(ticks_of "$server_pid"); d1=$(db_ticks); b1=$(busy_ticks); t1=$(steal_ticks)
@@ -291,7 +308,7 @@ for round in $(seq 1 "$rounds"); do
   bench "pay.htm (creates an order)" "$work/pay_round.txt"
   stored=$(( $(sql "SELECT count(*) FROM orders") - before ))
   echo
-  echo "## $backend, round $round of $rounds ($(sql 'SELECT count(*) FROM orders') orders now)"
+  echo "## $backend, round $round of $rounds ($(sql 'SELECT count(*) FROM orders') orders now, wrk scheduled as $wrk_sched)"
   table
   awk -v h="${rps[/healthz]}" -v o="${rps[order query]}" -v n="${rps[notify query]}" 'BEGIN {
     printf "\nratio to /healthz: order query %.2f, notify query %.2f\n", o / h, n / h }'
@@ -328,6 +345,6 @@ if [ "${BENCH_CONSOLE:-1}" != 0 ]; then
   bench "/transactions/{transaction_id}" "$work/tx_detail.txt" 10s
   conns=$saved_conns
   echo
-  echo "## $backend, console at ${BENCH_CONSOLE_CONNECTIONS:-8} connections"
+  echo "## $backend, console at ${BENCH_CONSOLE_CONNECTIONS:-8} connections (wrk scheduled as $wrk_sched)"
   table
 fi

@@ -10,6 +10,7 @@ mod m20261127_000003_orders;
 mod m20261127_000004_notify_schedule;
 mod m20261127_000005_inbox;
 mod m20261127_000006_user_locale;
+mod m20261127_000007_notification_lookup;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_notify_schedule::Migration),
             Box::new(m20261127_000005_inbox::Migration),
             Box::new(m20261127_000006_user_locale::Migration),
+            Box::new(m20261127_000007_notification_lookup::Migration),
         ]
     }
 }

@@ -69,6 +69,15 @@ macro_rules! order_columns {
     };
 }
 
+/// The notify query's statement: `notify_id` and `app_id` come from the index
+/// `idx_notifications_lookup` alone, then the order by its id.
+pub const NOTIFIED_ORDER_SQL: &str = concat!(
+    "SELECT ",
+    order_columns!(),
+    ", n.created_at FROM notifications n JOIN orders o ON o.id = n.order_id \
+     WHERE n.notify_id = ?1 AND n.app_id = ?2"
+);
+
 /// Read-only connections to one SQLite database file.
 pub struct SqliteReads {
     path: PathBuf,
@@ -249,13 +258,7 @@ impl SqliteReads {
 
     /// For the notification `notify_id` of app `app_id`: when it was created, and its order.
     pub fn notified_order(&self, app_id: i64, notify_id: &str) -> Result<Option<(i64, OrderResult)>, Error> {
-        const SQL: &str = concat!(
-            "SELECT ",
-            order_columns!(),
-            ", n.created_at FROM notifications n JOIN orders o ON o.id = n.order_id \
-             WHERE n.notify_id = ?1 AND n.app_id = ?2"
-        );
-        self.one(SQL, (notify_id, app_id), |row| {
+        self.one(NOTIFIED_ORDER_SQL, (notify_id, app_id), |row| {
             Ok((row.get(ORDER_COLUMN_COUNT)?, order_from_row(row)?))
         })
     }

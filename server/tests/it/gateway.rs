@@ -1091,6 +1091,25 @@ async fn direct_sqlite_reads_agree_with_sea_orm() {
             .unwrap(),
         Some((notified.created_at, stored.clone()))
     );
+    // The notify query reads the notification from its covering index alone.
+    let plan = conn
+        .query_all(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            format!(
+                "EXPLAIN QUERY PLAN {}",
+                app::ssr::sqlite_reads::NOTIFIED_ORDER_SQL
+            ),
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get::<String>("", "detail").unwrap())
+        .collect::<Vec<_>>();
+    assert!(
+        plan.iter()
+            .any(|step| step.contains("COVERING INDEX idx_notifications_lookup")),
+        "{plan:?}"
+    );
     // Another app's id, or an unknown key, finds nothing.
     assert_eq!(reads.order_by_id(stored.app_id + 1, stored.id).unwrap(), None);
     assert_eq!(
