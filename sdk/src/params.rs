@@ -15,6 +15,8 @@
 //! assert_eq!(params.to_query(), "body=%B2%E2%CA%D4&input_charset=GBK&total_fee=1");
 //! ```
 
+use std::borrow::Cow;
+
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
 
 use crate::sign::{self, Charset, SignError};
@@ -74,10 +76,18 @@ impl Params {
         V: Into<String>,
     {
         let pairs: Vec<(String, String)> = pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
-        let mut seen = std::collections::HashSet::with_capacity(pairs.len());
-        for (name, _) in &pairs {
+        // Protocol requests have a few names: comparing each with the ones before is
+        // cheaper than hashing them. A long set (64 KiB can hold thousands of names)
+        // uses a hash set, so the check stays linear.
+        let mut seen = std::collections::HashSet::new();
+        for (at, (name, _)) in pairs.iter().enumerate() {
             check_name(name)?;
-            if !seen.insert(name.as_str()) {
+            let repeated = if pairs.len() <= 32 {
+                pairs[..at].iter().any(|(earlier, _)| earlier == name)
+            } else {
+                !seen.insert(name.as_str())
+            };
+            if repeated {
                 return Err(ParamsError::Duplicate(name.clone()));
             }
         }
@@ -120,17 +130,17 @@ impl Params {
         };
         let mut pairs = Vec::with_capacity(raw.len());
         for (name, value) in raw {
-            let name = match std::str::from_utf8(&name) {
-                Ok(name) => name.to_owned(),
-                Err(_) => return Err(ParamsError::BadName(String::from_utf8_lossy(&name).into_owned())),
+            let name = String::from_utf8(name)
+                .map_err(|err| ParamsError::BadName(String::from_utf8_lossy(err.as_bytes()).into_owned()))?;
+            let encoding = || ParamsError::Encoding {
+                name: name.clone(),
+                charset: charset.as_str(),
             };
-            let value = charset
-                .decode(&value)
-                .map_err(|_| ParamsError::Encoding {
-                    name: name.clone(),
-                    charset: charset.as_str(),
-                })?
-                .into_owned();
+            // Text that needs no conversion keeps the decoded bytes (no second copy).
+            let value = match charset.decode(&value).map_err(|_| encoding())? {
+                Cow::Owned(text) => text,
+                Cow::Borrowed(_) => String::from_utf8(value).map_err(|_| encoding())?,
+            };
             pairs.push((name, value));
         }
         let params = Self::from_pairs(pairs)?;
@@ -347,6 +357,25 @@ mod tests {
         );
         let params = Params::parse(b"appid=1&input_charset=GBK&sign=%B2%E2").unwrap();
         assert_eq!(Params::parse(params.to_query().as_bytes()).unwrap(), params);
+    }
+
+    #[test]
+    fn duplicates_are_found_in_short_and_long_sets() {
+        for count in [3, 32, 33, 500] {
+            let names: Vec<String> = (0..count).map(|n| format!("p{n}")).collect();
+            let query = names
+                .iter()
+                .map(|name| format!("{name}=1"))
+                .collect::<Vec<_>>()
+                .join("&");
+            assert_eq!(Params::parse(query.as_bytes()).unwrap().len(), count);
+            let repeated = format!("{query}&p{}=2", count - 1);
+            assert_eq!(
+                Params::parse(repeated.as_bytes()),
+                Err(ParamsError::Duplicate(format!("p{}", count - 1))),
+                "{count} names"
+            );
+        }
     }
 
     #[test]

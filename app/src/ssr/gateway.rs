@@ -4,6 +4,7 @@
 //!
 //! The HTTP side (parsing, the cashier page, redirects) is in the server crate.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -681,10 +682,11 @@ pub async fn queue_notification(
 /// scenario), sent by GET or POST as `notify_method` says.
 pub fn notification_row(notify_method: &str, order: &order::Model, now: i64) -> notification::ActiveModel {
     let notify_id = random_token(30);
-    let params: serde_json::Map<String, serde_json::Value> = result_params(&order.into(), Some(&notify_id))
-        .into_iter()
-        .map(|(name, value)| (name.to_owned(), serde_json::Value::String(value)))
-        .collect();
+    let params: serde_json::Map<String, serde_json::Value> =
+        result_params(&OrderResult::from(order), Some(&notify_id))
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), serde_json::Value::String(value.into_owned())))
+            .collect();
     notification::ActiveModel {
         notify_id: Set(notify_id),
         isv_id: Set(order.isv_id),
@@ -814,28 +816,37 @@ pub enum TestPaymentError {
     Gateway(#[from] GatewayError),
 }
 
-/// The order's result parameters (SPEC §6.1), without the signature fields.
-pub fn result_params(order: &OrderResult, notify_id: Option<&str>) -> Vec<(&'static str, String)> {
-    let mut params = vec![("appid", order.appid.clone())];
+/// The order's result parameters (SPEC §6.1), without the signature fields; text
+/// columns are borrowed from `order`.
+pub fn result_params<'a>(
+    order: &'a OrderResult,
+    notify_id: Option<&'a str>,
+) -> Vec<(&'static str, Cow<'a, str>)> {
+    let mut params = Vec::with_capacity(14);
+    params.push(("appid", Cow::Borrowed(order.appid.as_str())));
     if let Some(notify_id) = notify_id {
-        params.push(("notify_id", notify_id.to_owned()));
+        params.push(("notify_id", notify_id.into()));
     }
     params.extend([
-        ("out_trade_no", order.out_trade_no.clone()),
-        ("transaction_id", order.transaction_id()),
-        ("total_fee", order.total_fee.to_string()),
-        ("fee_type", order.fee_type.clone()),
-        ("trade_state", order.trade_state.to_string()),
-        ("trade_mode", "1".to_owned()),
-        ("pay_info", order.pay_info.clone()),
-        ("bank_type", order.bank_type.clone()),
+        ("out_trade_no", order.out_trade_no.as_str().into()),
+        ("transaction_id", order.transaction_id().into()),
+        ("total_fee", order.total_fee.to_string().into()),
+        ("fee_type", order.fee_type.as_str().into()),
+        ("trade_state", order.trade_state.to_string().into()),
+        ("trade_mode", "1".into()),
+        ("pay_info", order.pay_info.as_str().into()),
+        ("bank_type", order.bank_type.as_str().into()),
         (
             "time_end",
-            order.time_end.map(protocol::protocol_time).unwrap_or_default(),
+            order
+                .time_end
+                .map(protocol::protocol_time)
+                .unwrap_or_default()
+                .into(),
         ),
-        ("attach", order.attach.clone()),
-        ("buyer_id", order.buyer_id.clone()),
-        ("input_charset", order.input_charset.clone()),
+        ("attach", order.attach.as_str().into()),
+        ("buyer_id", order.buyer_id.as_str().into()),
+        ("input_charset", order.input_charset.as_str().into()),
     ]);
     params
 }
@@ -889,9 +900,9 @@ pub fn return_url(
     let params = sign_outgoing(
         state,
         app,
-        result_params(&order.into(), notify_id)
+        result_params(&OrderResult::from(order), notify_id)
             .into_iter()
-            .map(|(k, v)| (k.to_owned(), v)),
+            .map(|(k, v)| (k.to_owned(), v.into_owned())),
         charset,
     )?;
     // The URL as the url crate writes it: percent-encoded, so it is a valid Location header.
@@ -1035,7 +1046,7 @@ pub async fn order_query(state: &AppState, params: &Params, now: i64) -> Result<
         order = OrderResult::from(&close_if_expired(&state.db, model, now).await?);
     }
     let params = result_params(&order, None);
-    let mut fields: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut fields: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_ref())).collect();
     fields.push(("is_refund", "false"));
     xml_success(&app, &fields)
 }
@@ -1100,7 +1111,7 @@ pub async fn notify_query(state: &AppState, params: &Params, now: i64) -> Result
         return Err(invalid());
     }
     let params = result_params(&order, Some(notify_id));
-    let fields: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let fields: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_ref())).collect();
     xml_success(&app, &fields)
 }
 
