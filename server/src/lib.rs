@@ -66,15 +66,10 @@ pub async fn run_with_clock(
     let db = state.db.clone();
     let store = DbSessionStore::new(db.clone());
     let cleanup = tokio::spawn(delete_expired_sessions(store.clone()));
-    let release = state.sqlite_reads.clone().map(|reads| {
-        tokio::spawn(async move {
-            let mut every_second = tokio::time::interval(Duration::from_secs(1));
-            loop {
-                every_second.tick().await;
-                reads.release_idle(app::ssr::sqlite_reads::MAX_HOLD);
-            }
-        })
-    });
+    let release = state
+        .sqlite_reads
+        .is_some()
+        .then(|| tokio::spawn(tend_sqlite(state.clone())));
     let dispatcher = dispatch::spawn(state.clone());
     let app = router(state, store, &config);
     if let Ok(addr) = listener.local_addr() {
@@ -218,6 +213,42 @@ pub fn router(state: AppState, store: DbSessionStore, config: &Config) -> Router
 fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
+/// Every second, on SQLite: ends the read snapshots idle reading connections hold, and
+/// checkpoints the WAL when it is over its limit (`app::ssr::sqlite_reads`, "Checkpoints").
+/// The checkpoint goes through the write gate, so this process's hot writers queue
+/// behind it instead of retrying in SQLite's busy handler.
+async fn tend_sqlite(state: AppState) {
+    use app::ssr::sqlite_reads::{MAX_HOLD, WAL_LIMIT};
+    let Some(reads) = state.sqlite_reads.clone() else {
+        return;
+    };
+    let mut every_second = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        every_second.tick().await;
+        reads.release_idle(MAX_HOLD);
+        let size = reads.wal_size();
+        if size <= WAL_LIMIT {
+            continue;
+        }
+        let _gate = state.writes.enter().await;
+        let checkpoint = Arc::clone(&reads);
+        match tokio::task::spawn_blocking(move || checkpoint.checkpoint()).await {
+            Ok(Ok(true)) => tracing::debug!(wal_bytes = size, "WAL checkpointed and truncated"),
+            Ok(Ok(false)) if size > 4 * WAL_LIMIT => {
+                tracing::warn!(
+                    wal_bytes = size,
+                    "WAL checkpoint: connections still busy, trying again"
+                )
+            }
+            Ok(Ok(false)) => {
+                tracing::debug!(wal_bytes = size, "WAL checkpoint: connections busy, trying again")
+            }
+            Ok(Err(err)) => tracing::warn!(%err, wal_bytes = size, "WAL checkpoint failed"),
+            Err(err) => tracing::warn!(%err, "WAL checkpoint task failed"),
+        }
+    }
 }
 
 async fn delete_expired_sessions(store: DbSessionStore) {
