@@ -215,8 +215,9 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
-/// Every second, on SQLite: ends the read snapshots idle reading connections hold, and
-/// checkpoints the WAL when it is over its limit (`app::ssr::sqlite_reads`, "Checkpoints").
+/// Four times a second, on SQLite: ends the read snapshots idle reading connections
+/// hold, and checkpoints the WAL when it is over its limit (`app::ssr::sqlite_reads`,
+/// "Checkpoints"); frequent small checkpoints keep each pause of the writers short.
 /// The checkpoint goes through the write gate, so this process's hot writers queue
 /// behind it instead of retrying in SQLite's busy handler.
 async fn tend_sqlite(state: AppState) {
@@ -224,9 +225,9 @@ async fn tend_sqlite(state: AppState) {
     let Some(reads) = state.sqlite_reads.clone() else {
         return;
     };
-    let mut every_second = tokio::time::interval(Duration::from_secs(1));
+    let mut every_quarter = tokio::time::interval(Duration::from_millis(250));
     loop {
-        every_second.tick().await;
+        every_quarter.tick().await;
         reads.release_idle(MAX_HOLD);
         let size = reads.wal_size();
         if size <= WAL_LIMIT {

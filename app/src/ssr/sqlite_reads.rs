@@ -26,7 +26,7 @@
 //!   transaction ends and a new one begins. A payment that has been confirmed to
 //!   anyone is therefore always seen by the next query.
 //! - A snapshot is never older than [`MAX_HOLD`], and [`SqliteReads::release_idle`]
-//!   (run every second by the server) ends the ones idle connections hold, so old
+//!   (run four times a second by the server) ends the ones idle connections hold, so old
 //!   snapshots never stop checkpoints from recycling the WAL.
 //!
 //! ## Checkpoints
@@ -69,7 +69,7 @@ const MMAP_SIZE: i64 = 1 << 30;
 pub const MAX_HOLD: Duration = Duration::from_secs(1);
 
 /// Above this size the server checkpoints and truncates the WAL.
-pub const WAL_LIMIT: u64 = 64 << 20;
+pub const WAL_LIMIT: u64 = 16 << 20;
 
 /// How long a checkpoint waits for writers and readers before it gives up until the
 /// next try. Writers wait for it meanwhile.
