@@ -226,8 +226,10 @@ impl SqliteReads {
         // A connection whose transaction cannot be ended is not used again.
         reader.refresh(!self.checkpointing.load(Ordering::Acquire))?;
         let result = read(&reader.connection);
-        if result.is_err() {
-            reader.end()?;
+        // After a failed read, or when a checkpoint began meanwhile (it has released the
+        // idle snapshots already), the connection goes back without a snapshot.
+        if (result.is_err() || self.checkpointing.load(Ordering::Acquire)) && reader.end().is_err() {
+            return result;
         }
         let mut idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if idle.len() < MAX_IDLE {
@@ -425,6 +427,23 @@ mod tests {
             .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
             .unwrap();
         assert_eq!(rows, 201);
+    }
+
+    #[test]
+    fn a_read_running_when_a_checkpoint_begins_keeps_no_snapshot() {
+        let (_dir, _writer, reads) = database();
+        let x: i64 = reads
+            .with(|connection| {
+                // The checkpoint begins (and releases the idle snapshots) during this read.
+                reads.checkpointing.store(true, Ordering::Release);
+                connection.query_row("SELECT x FROM t WHERE id = 1", [], |row| row.get(0))
+            })
+            .unwrap();
+        assert_eq!(x, 1);
+        assert_eq!(holding(&reads), [false]);
+        reads.checkpointing.store(false, Ordering::Release);
+        assert_eq!(self::x(&reads), Some(1));
+        assert_eq!(holding(&reads), [true]);
     }
 
     #[test]
