@@ -863,6 +863,13 @@ pub fn sign_outgoing(
     sign_with_key(key.expose(), app.current_key_index, params, charset)
 }
 
+/// Whether an outgoing parameter is signed as the caller gave it: not empty, and not
+/// one of the fields the signing itself sets (`sign`, `sign_type`, `sign_key_index`,
+/// `input_charset`).
+fn signed_as_given(name: &str, value: &str) -> bool {
+    !value.is_empty() && !matches!(name, "sign" | "sign_type" | "sign_key_index" | "input_charset")
+}
+
 /// [`sign_outgoing`] with an already decrypted key and its slot.
 pub fn sign_with_key(
     key: &str,
@@ -872,13 +879,7 @@ pub fn sign_with_key(
 ) -> Result<Params, GatewayError> {
     let mut pairs: Vec<(String, String)> = params
         .into_iter()
-        .filter(|(name, value)| {
-            !value.is_empty()
-                && !matches!(
-                    name.as_str(),
-                    "sign" | "sign_type" | "sign_key_index" | "input_charset"
-                )
-        })
+        .filter(|(name, value)| signed_as_given(name, value))
         .collect();
     pairs.push(("input_charset".into(), charset.as_str().into()));
     pairs.push(("sign_type".into(), "MD5".into()));
@@ -950,13 +951,12 @@ pub fn xml_success(app: &CachedApp, fields: &[(&str, &str)]) -> Result<String, G
     let key_index = app.model.current_key_index.to_string();
     let mut signed: Vec<(&str, &str)> = Vec::with_capacity(fields.len() + 6);
     signed.extend([("retcode", "0"), ("retmsg", "ok")]);
-    signed.extend(fields.iter().copied().filter(|(name, value)| {
-        !value.is_empty()
-            && !matches!(
-                *name,
-                "retcode" | "retmsg" | "sign" | "sign_type" | "sign_key_index" | "input_charset"
-            )
-    }));
+    signed.extend(
+        fields
+            .iter()
+            .copied()
+            .filter(|&(name, value)| signed_as_given(name, value) && !matches!(name, "retcode" | "retmsg")),
+    );
     signed.extend([
         ("input_charset", Charset::Utf8.as_str()),
         ("sign_type", "MD5"),

@@ -199,9 +199,7 @@ impl SqliteReads {
         let mode: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
         connection.query_row("PRAGMA schema_version", [], |_| Ok(()))?;
         let shm = if mode.eq_ignore_ascii_case("wal") {
-            let mut path = self.path.clone().into_os_string();
-            path.push("-shm");
-            File::open(path).ok()
+            File::open(self.beside("-shm")).ok()
         } else {
             None
         };
@@ -240,9 +238,16 @@ impl SqliteReads {
 
     /// The size of the database's WAL file in bytes (0 when there is none).
     pub fn wal_size(&self) -> u64 {
+        std::fs::metadata(self.beside("-wal"))
+            .map(|meta| meta.len())
+            .unwrap_or(0)
+    }
+
+    /// The path of one of SQLite's files beside the database (`-wal`, `-shm`).
+    fn beside(&self, suffix: &str) -> PathBuf {
         let mut path = self.path.clone().into_os_string();
-        path.push("-wal");
-        std::fs::metadata(path).map(|meta| meta.len()).unwrap_or(0)
+        path.push(suffix);
+        path.into()
     }
 
     /// Copies the whole WAL into the database and truncates it (SQLite's `TRUNCATE`
