@@ -13,7 +13,7 @@
 #    connections for BENCH_DURATION, and the CPU each process used is read from /proc.
 # 4. Unless BENCH_CONSOLE=0, the demo user logs in and wrk loads the portal's
 #    server-rendered /transactions (first page, a page half-way down the million, random
-#    detail pages) at BENCH_CONSOLE_CONNECTIONS (8) connections.
+#    detail pages) and /dashboard at BENCH_CONSOLE_CONNECTIONS (8) connections.
 #
 # wrk runs under the SCHED_BATCH policy unless BENCH_WRK_SCHED=other. On a 2-core
 # machine wrk shares the cores with the server; under the default policy each response
@@ -327,6 +327,7 @@ if [ "${BENCH_CONSOLE:-1}" != 0 ]; then
   date8=$(TZ=Asia/Shanghai date -d "@$(( created / 1000 ))" +%Y%m%d)
   awk 'BEGIN { for (i = 0; i < 1000; i++) print "/transactions" }' > "$work/tx_first.txt"
   awk -v d="$deep" 'BEGIN { for (i = 0; i < 1000; i++) print "/transactions?before=" d }' > "$work/tx_deep.txt"
+  awk 'BEGIN { for (i = 0; i < 1000; i++) print "/dashboard" }' > "$work/tx_dashboard.txt"
   awk -v n="$orders" -v base="$order_base" -v appid="$appid" -v date8="$date8" 'BEGIN { srand(7)
     for (i = 0; i < 100000; i++) printf "/transactions/%s%s%010d\n", appid, date8, base + 1 + int(rand() * n) }' \
     > "$work/tx_detail.txt"
@@ -337,12 +338,14 @@ if [ "${BENCH_CONSOLE:-1}" != 0 ]; then
   page_check /transactions "before="
   page_check "/transactions?before=$deep" "S$(printf '%010d' $(( deep - order_base - 1 )))"
   page_check "$(head -n 1 "$work/tx_detail.txt")" 'Seeded order'
+  page_check /dashboard "$appid"
   saved_conns=$conns
   conns="${BENCH_CONSOLE_CONNECTIONS:-8}"
   rows=()
   bench "/transactions, first page" "$work/tx_first.txt" 10s
   bench "/transactions, page at row $(( orders / 2 ))" "$work/tx_deep.txt" 10s
   bench "/transactions/{transaction_id}" "$work/tx_detail.txt" 10s
+  bench "/dashboard" "$work/tx_dashboard.txt" 10s
   conns=$saved_conns
   echo
   echo "## $backend, console at ${BENCH_CONSOLE_CONNECTIONS:-8} connections (wrk scheduled as $wrk_sched)"

@@ -11,6 +11,7 @@ mod m20261127_000004_notify_schedule;
 mod m20261127_000005_inbox;
 mod m20261127_000006_user_locale;
 mod m20261127_000007_notification_lookup;
+mod m20261127_000008_dashboard_stats;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_inbox::Migration),
             Box::new(m20261127_000006_user_locale::Migration),
             Box::new(m20261127_000007_notification_lookup::Migration),
+            Box::new(m20261127_000008_dashboard_stats::Migration),
         ]
     }
 }

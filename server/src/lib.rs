@@ -42,6 +42,9 @@ use crate::session_store::DbSessionStore;
 
 /// Request bodies above this size are refused with 413 (SPEC §6).
 pub const BODY_LIMIT: usize = 64 * 1024;
+/// How often the dashboard's recorded changes are folded into its counts.
+const FOLD_EVERY: Duration = Duration::from_millis(500);
+
 /// Sessions end after a week without a request.
 const SESSION_IDLE_DAYS: i64 = 7;
 
@@ -70,6 +73,9 @@ pub async fn run_with_clock(
         .sqlite_reads
         .is_some()
         .then(|| tokio::spawn(tend_sqlite(state.clone())));
+    // Changes a bulk import left are folded before the first dashboard is served.
+    fold_stats(&state).await;
+    let fold = tokio::spawn(fold_stats_often(state.clone()));
     let dispatcher = dispatch::spawn(state.clone());
     let app = router(state, store, &config);
     if let Ok(addr) = listener.local_addr() {
@@ -80,6 +86,7 @@ pub async fn run_with_clock(
         .await;
     dispatcher.shutdown().await;
     cleanup.abort();
+    fold.abort();
     if let Some(release) = release {
         release.abort();
     }
@@ -249,6 +256,25 @@ async fn tend_sqlite(state: AppState) {
             Ok(Err(err)) => tracing::warn!(%err, wal_bytes = size, "WAL checkpoint failed"),
             Err(err) => tracing::warn!(%err, "WAL checkpoint task failed"),
         }
+    }
+}
+
+/// Twice a second, folds the dashboard's recorded changes into its per-day counts
+/// (`app::ssr::dashboard`), so that a visit reads few rows.
+async fn fold_stats_often(state: AppState) {
+    let mut every = tokio::time::interval(FOLD_EVERY);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        fold_stats(&state).await;
+    }
+}
+
+async fn fold_stats(state: &AppState) {
+    match app::ssr::dashboard::fold_stats(&state.db, &state.writes).await {
+        Ok(0) => {}
+        Ok(moved) => tracing::debug!(moved, "dashboard counts folded"),
+        Err(err) => tracing::warn!(%err, "folding the dashboard counts failed; trying again"),
     }
 }
 

@@ -64,6 +64,7 @@ db_tests!(
     another_isv_sees_none_of_it,
     the_signature_debugger_explains_common_mistakes,
     the_dashboard_counts_per_app_and_charts_fourteen_days,
+    the_dashboard_counts_follow_every_change_and_survive_folds,
     the_docs_render_the_gateway_definitions_and_the_sdk_quickstart,
 );
 
@@ -511,6 +512,117 @@ async fn the_dashboard_counts_per_app_and_charts_fourteen_days(backend: Backend)
             .iter()
             .all(|d| d["payments"] == 0 && d["delivered"] == 0)
     );
+}
+
+/// The numbers of one app counted from its rows, the way the dashboard used to:
+/// orders, paid, paid_fen, delivered, failed, pending.
+async fn recount(conn: &sea_orm::DatabaseConnection, appid: &str) -> [i64; 6] {
+    let backend = conn.get_database_backend();
+    let row = conn
+        .query_one(sea_orm::Statement::from_string(
+            backend,
+            format!(
+                "SELECT (SELECT COUNT(*) FROM orders o WHERE o.app_id = a.id) AS orders, \
+                 (SELECT COUNT(*) FROM orders o WHERE o.app_id = a.id AND o.trade_state = 0) AS paid, \
+                 (SELECT CAST(COALESCE(SUM(total_fee), 0) AS BIGINT) FROM orders o \
+                   WHERE o.app_id = a.id AND o.trade_state = 0) AS paid_fen, \
+                 (SELECT COUNT(*) FROM notifications n WHERE n.app_id = a.id AND n.status = 'delivered') AS delivered, \
+                 (SELECT COUNT(*) FROM notifications n WHERE n.app_id = a.id AND n.status = 'failed') AS failed, \
+                 (SELECT COUNT(*) FROM notifications n WHERE n.app_id = a.id AND n.status = 'pending') AS pending \
+                 FROM apps a WHERE a.appid = '{appid}'"
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    ["orders", "paid", "paid_fen", "delivered", "failed", "pending"]
+        .map(|name| row.try_get::<i64>("", name).unwrap())
+}
+
+async fn dashboard_numbers(merchant: &Merchant) -> ([i64; 6], serde_json::Value) {
+    let data = json(merchant, "get_dashboard", &[]).await.1;
+    let app = &data["apps"][0];
+    let numbers = ["orders", "paid", "paid_fen", "delivered", "failed", "pending"]
+        .map(|name| app[name].as_i64().unwrap_or_else(|| panic!("{name} in {data}")));
+    (numbers, data["days"].clone())
+}
+
+async fn pending_changes(conn: &sea_orm::DatabaseConnection) -> i64 {
+    conn.query_one(sea_orm::Statement::from_string(
+        conn.get_database_backend(),
+        "SELECT COUNT(*) AS n FROM stats_changes",
+    ))
+    .await
+    .unwrap()
+    .unwrap()
+    .try_get("", "n")
+    .unwrap()
+}
+
+async fn the_dashboard_counts_follow_every_change_and_survive_folds(backend: Backend) {
+    use app::ssr::dashboard::fold_stats;
+    use app::ssr::write_gate::WriteGate;
+
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "folds@example.com").await;
+    let receiver = Receiver::start("success").await;
+    for scenario in ["normal", "normal", "failure"] {
+        pay_by_form(&merchant, "tea", scenario, &receiver.url).await;
+    }
+    receiver.wait_for(3).await;
+    let conn = db.connect().await;
+    // The dispatcher records each delivery just after the receiver has answered.
+    for _ in 0..200 {
+        if recount(&conn, &merchant.appid).await[3] == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(recount(&conn, &merchant.appid).await[3], 3, "three delivered");
+    let gate = WriteGate::new(matches!(backend, Backend::Sqlite));
+    let check = async |when: &str| {
+        let expected = recount(&conn, &merchant.appid).await;
+        let (numbers, days) = dashboard_numbers(&merchant).await;
+        assert_eq!(numbers, expected, "{when}");
+        days
+    };
+    // The server folds twice a second; this one folds what is recorded by now.
+    fold_stats(&conn, &gate).await.unwrap();
+    assert_eq!(pending_changes(&conn).await, 0);
+    let days = check("after a fold").await;
+    assert_eq!(days[13]["payments"], 2, "{days}");
+
+    // Changes by hand, as a bulk import or an operator might make them: a payment
+    // moved two days back, a delivered notification marked failed, one row deleted.
+    let day = 86_400_000_i64;
+    for sql in [
+        format!(
+            "UPDATE orders SET created_at = created_at - {} WHERE id = (SELECT MIN(id) FROM orders WHERE trade_state = 0)",
+            2 * day
+        ),
+        "UPDATE notifications SET status = 'failed' WHERE id = (SELECT MIN(id) FROM notifications)"
+            .to_owned(),
+        "UPDATE orders SET trade_state = 0 WHERE trade_state = 2".to_owned(),
+        "DELETE FROM notification_attempts WHERE notification_id = (SELECT MAX(id) FROM notifications)"
+            .to_owned(),
+        "DELETE FROM notifications WHERE id = (SELECT MAX(id) FROM notifications)".to_owned(),
+    ] {
+        conn.execute_unprepared(&sql).await.unwrap();
+    }
+    assert!(pending_changes(&conn).await > 0);
+    // Not folded yet: the dashboard adds the recorded changes to the folded counts.
+    let before = check("with changes not folded").await;
+    assert_eq!(before[11]["payments"], 1, "two days ago: {before}");
+    assert_eq!(
+        before[13]["payments"], 2,
+        "the failed order became paid: {before}"
+    );
+    assert_eq!(before[13]["failed"], 1, "{before}");
+    assert!(fold_stats(&conn, &gate).await.unwrap() > 0);
+    assert_eq!(pending_changes(&conn).await, 0);
+    let after = check("after the second fold").await;
+    assert_eq!(after, before);
+    assert_eq!(fold_stats(&conn, &gate).await.unwrap(), 0, "nothing left to fold");
 }
 
 async fn the_docs_render_the_gateway_definitions_and_the_sdk_quickstart(backend: Backend) {
