@@ -50,10 +50,15 @@ pub async fn list_transactions(
 #[server(endpoint = "get_transaction")]
 pub async fn get_transaction(transaction_id: String) -> Result<TransactionDetail, AppError> {
     use crate::ssr::session::request_context;
-    let (state, _, user) = request_context()?;
-    crate::ssr::console::transaction(&state, user.isv_id, &transaction_id)
+    let (state, parts, user) = request_context()?;
+    let mut detail = crate::ssr::console::transaction(&state, user.isv_id, &transaction_id)
         .await
-        .map_err(console_error)
+        .map_err(console_error)?;
+    let locale = crate::lang::of_request(&parts);
+    for notification in &mut detail.notifications {
+        crate::ssr::hint::localize(&mut notification.attempt_log, locale);
+    }
+    Ok(detail)
 }
 
 /// One page of notifications, newest first; `status` is empty, pending, delivered or failed.
@@ -70,10 +75,13 @@ pub async fn list_notifications(status: String, before: Option<i64>) -> Result<N
 #[server(endpoint = "get_notification")]
 pub async fn get_notification(notify_id: String) -> Result<NotificationView, AppError> {
     use crate::ssr::session::request_context;
-    let (state, _, user) = request_context()?;
-    crate::ssr::console::notification(&state.db, user.isv_id, &notify_id, state.clock.now_ms())
-        .await
-        .map_err(console_error)
+    let (state, parts, user) = request_context()?;
+    let mut view =
+        crate::ssr::console::notification(&state.db, user.isv_id, &notify_id, state.clock.now_ms())
+            .await
+            .map_err(console_error)?;
+    crate::ssr::hint::localize(&mut view.attempt_log, crate::lang::of_request(&parts));
+    Ok(view)
 }
 
 /// The signature debugger: pasted parameters (a URL, a query string or a form

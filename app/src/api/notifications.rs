@@ -47,7 +47,7 @@ pub async fn create_test_payment(
 pub async fn resend_notification(notify_id: String) -> Result<AttemptView, AppError> {
     use crate::ssr::notify::{NotifyError, resend_now};
     use crate::ssr::session::request_context;
-    let (state, _, user) = request_context()?;
+    let (state, parts, user) = request_context()?;
     match resend_now(&state, user.isv_id, &notify_id).await {
         Ok(attempt) => Ok(AttemptView {
             attempt_no: attempt.attempt_no,
@@ -56,7 +56,7 @@ pub async fn resend_notification(notify_id: String) -> Result<AttemptView, AppEr
             duration_ms: attempt.duration_ms,
             response_status: attempt.response_status,
             outcome: attempt.outcome,
-            hint: attempt.hint,
+            hint: crate::ssr::hint::hint_text(&attempt.hint, crate::lang::of_request(&parts)),
         }),
         Err(NotifyError::NotFound) => Err(AppError::not_found()),
         Err(NotifyError::Db(err)) => Err(AppError::internal(err)),

@@ -9,6 +9,7 @@ pub mod console;
 pub mod dashboard;
 pub mod db;
 pub mod gateway;
+pub mod hint;
 pub mod inbox;
 pub mod keys;
 pub mod limiter;

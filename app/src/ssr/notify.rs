@@ -12,6 +12,7 @@ use sea_orm::{
 
 use super::db::{app, notification, notification_attempt};
 use super::gateway::sign_with_key;
+use super::hint::Hint;
 use super::keys::AppKey;
 use super::state::AppState;
 
@@ -27,17 +28,18 @@ pub struct Outcome {
     pub status: Option<u16>,
     pub body: String,
     pub error: String,
-    pub hint: String,
+    /// What to fix, when the attempt was not acknowledged.
+    pub hint: Option<Hint>,
 }
 
 impl Outcome {
-    fn failed(error: impl Into<String>, hint: impl Into<String>) -> Self {
+    fn failed(error: impl Into<String>, hint: Hint) -> Self {
         Self {
             delivered: false,
             status: None,
             body: String::new(),
             error: error.into(),
-            hint: hint.into(),
+            hint: Some(hint),
         }
     }
 }
@@ -51,7 +53,7 @@ pub fn classify(status: u16, location: Option<&str>, body: &str) -> Outcome {
         status: Some(status),
         body: body.to_owned(),
         error: String::new(),
-        hint: String::new(),
+        hint: None,
     };
     if (200..300).contains(&status) && trimmed == "success" {
         outcome.delivered = true;
@@ -60,39 +62,21 @@ pub fn classify(status: u16, location: Option<&str>, body: &str) -> Outcome {
     let (error, hint) = if (300..400).contains(&status) {
         (
             format!("HTTP {status} redirect"),
-            format!(
-                "the endpoint redirected to {}; redirects are not followed, so notify_url must answer itself",
-                location.unwrap_or("another URL")
-            ),
+            Hint::Redirect(location.map(str::to_owned)),
         )
     } else if !(200..300).contains(&status) {
-        (
-            format!("HTTP {status}"),
-            format!("the endpoint answered HTTP {status}; acknowledge with HTTP 200 and the body success"),
-        )
+        (format!("HTTP {status}"), Hint::Status(status))
     } else if trimmed.eq_ignore_ascii_case("success") {
-        (
-            "wrong case".to_owned(),
-            format!("the body was {trimmed:?}; it must be exactly success, in lower case"),
-        )
+        ("wrong case".to_owned(), Hint::WrongCase(trimmed.to_owned()))
     } else if trimmed.to_ascii_lowercase().contains("success") {
-        (
-            "success inside other text".to_owned(),
-            "the body contains success inside HTML or other text; answer the bare word success, with no page around it".to_owned(),
-        )
+        ("success inside other text".to_owned(), Hint::SuccessInsideText)
     } else if trimmed.is_empty() {
-        (
-            "empty body".to_owned(),
-            "the body was empty; answer success to acknowledge".to_owned(),
-        )
+        ("empty body".to_owned(), Hint::EmptyBody)
     } else {
-        (
-            "not acknowledged".to_owned(),
-            "the body was not success, so the notification counts as failed and will be retried".to_owned(),
-        )
+        ("not acknowledged".to_owned(), Hint::NotSuccess)
     };
     outcome.error = error;
-    outcome.hint = hint;
+    outcome.hint = Some(hint);
     outcome
 }
 
@@ -110,18 +94,16 @@ pub fn classify_error(err: &reqwest::Error, timeout: Duration) -> Outcome {
     };
     let lower = chain.to_ascii_lowercase();
     let hint = if err.is_timeout() {
-        format!("no answer within {timeout:?}; answer at once and do slow work after replying")
+        Hint::Timeout(timeout)
     } else if lower.contains("blocked:") {
-        "the target resolves to a private or loopback address, which this platform does not call \
-         (PORTAL_NOTIFY_BLOCK_PRIVATE is on)"
-            .to_owned()
+        Hint::Blocked
     } else if lower.contains("dns error")
         || lower.contains("failed to lookup")
         || lower.contains("name or service not known")
     {
-        "the host name did not resolve (DNS); check notify_url's host".to_owned()
+        Hint::Dns
     } else if lower.contains("connection refused") {
-        "connection refused: nothing listens on that host and port; is the server running?".to_owned()
+        Hint::Refused
     } else if [
         "certificate",
         "tls",
@@ -133,11 +115,11 @@ pub fn classify_error(err: &reqwest::Error, timeout: Duration) -> Outcome {
     .iter()
     .any(|word| lower.contains(word))
     {
-        "the TLS handshake failed; check the endpoint's certificate".to_owned()
+        Hint::Tls
     } else if err.is_connect() {
-        "could not connect to the endpoint".to_owned()
+        Hint::Connect
     } else {
-        "the request failed before an answer came".to_owned()
+        Hint::NoAnswer
     };
     Outcome::failed(chain, hint)
 }
@@ -219,8 +201,7 @@ pub async fn send(state: &AppState, method: &str, url: &str, query: &str) -> Out
         if literal.is_some_and(is_private) {
             return Outcome::failed(
                 format!("blocked: {url} is a private or loopback address"),
-                "the target is a private or loopback address, which this platform does not call \
-                 (PORTAL_NOTIFY_BLOCK_PRIVATE is on)",
+                Hint::Blocked,
             );
         }
     }
@@ -323,10 +304,7 @@ pub async fn deliver(
         }
         Err(err) => {
             tracing::error!(notify_id = %notification.notify_id, %err, "cannot sign a notification");
-            (
-                String::new(),
-                Outcome::failed(err, "the notification could not be signed; see the server log"),
-            )
+            (String::new(), Outcome::failed(err, Hint::NotSigned))
         }
     };
     Delivery {
@@ -432,7 +410,7 @@ pub async fn record(
         }
         .into()),
         error: Set(d.outcome.error.clone()),
-        hint: Set(d.outcome.hint.clone()),
+        hint: Set(d.outcome.hint.as_ref().map(Hint::code).unwrap_or_default()),
         ..Default::default()
     });
     notification_attempt::Entity::insert_many(attempts)
@@ -580,18 +558,19 @@ mod tests {
     fn only_a_bare_success_with_2xx_acknowledges() {
         assert!(classify(200, None, "success").delivered);
         assert!(classify(204, None, " \r\nsuccess\n").delivered);
+        assert_eq!(classify(200, None, "success").hint, None);
         let cases = [
-            (200, "SUCCESS", "lower case"),
-            (200, "<html><body>success</body></html>", "HTML"),
-            (200, "fail", "not success"),
-            (200, "", "empty"),
-            (500, "success", "HTTP 500"),
-            (302, "", "redirect"),
+            (200, "SUCCESS", Hint::WrongCase("SUCCESS".into())),
+            (200, "<html><body>success</body></html>", Hint::SuccessInsideText),
+            (200, "fail", Hint::NotSuccess),
+            (200, "", Hint::EmptyBody),
+            (500, "success", Hint::Status(500)),
+            (302, "", Hint::Redirect(Some("http://elsewhere/".into()))),
         ];
         for (status, body, hint) in cases {
             let outcome = classify(status, Some("http://elsewhere/"), body);
             assert!(!outcome.delivered, "{status} {body}");
-            assert!(outcome.hint.contains(hint), "{status} {body}: {}", outcome.hint);
+            assert_eq!(outcome.hint, Some(hint), "{status} {body}");
         }
     }
 

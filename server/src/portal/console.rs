@@ -12,6 +12,7 @@ use tower_sessions::Session;
 
 use app::i18n::Locale;
 use app::ssr::gateway::{self, TestPaymentError};
+use app::ssr::hint::hint_text;
 use app::ssr::msg::Msg;
 use app::ssr::notify::{NotifyError, resend_now, restart_schedule};
 use app::ssr::state::AppState;
@@ -189,7 +190,7 @@ pub async fn resend(
             let text = if attempt.outcome == "delivered" {
                 Msg::ResentDelivered
             } else {
-                Msg::ResentFailed(attempt.hint)
+                Msg::ResentFailed(hint_text(&attempt.hint, locale))
             }
             .text(locale);
             flash_and_redirect(

@@ -185,20 +185,25 @@ async fn each_kind_of_failure_gets_its_hint(backend: Backend) {
         format!("http://127.0.0.1:{port}/notify")
     };
     let tls = ok.url.replace("http://", "https://");
-    let cases: Vec<(String, &str)> = vec![
-        (upper.url.clone(), "lower case"),
-        (html.url.clone(), "inside HTML"),
-        (error.url.clone(), "HTTP 500"),
-        (redirect.url.clone(), "redirects are not followed"),
-        (hang.url.clone(), "no answer within"),
-        (refused, "connection refused"),
-        ("http://no-such-host.invalid/notify".into(), "did not resolve"),
-        (tls, "TLS"),
-        (large.url.clone(), "was not success"),
-        (ok.url.clone(), ""),
+    // Each failure's hint as the portal shows it, in English and in Chinese.
+    let cases: Vec<(String, &str, &str)> = vec![
+        (upper.url.clone(), "lower case", "小写"),
+        (html.url.clone(), "inside HTML", "在 HTML 或其他文字中"),
+        (error.url.clone(), "HTTP 500", "返回了 HTTP 500"),
+        (redirect.url.clone(), "redirects are not followed", "不跟随重定向"),
+        (hang.url.clone(), "no answer within 500ms", "500ms 内没有应答"),
+        (refused, "connection refused", "连接被拒绝"),
+        (
+            "http://no-such-host.invalid/notify".into(),
+            "did not resolve",
+            "无法解析",
+        ),
+        (tls, "TLS", "TLS 握手失败"),
+        (large.url.clone(), "was not success", "正文不是 success"),
+        (ok.url.clone(), "", ""),
     ];
     let mut ids = Vec::new();
-    for (url, _) in &cases {
+    for (url, _, _) in &cases {
         ids.push(test_payment(&merchant, "normal", url).await);
     }
     let conn = db.connect().await;
@@ -209,7 +214,7 @@ async fn each_kind_of_failure_gets_its_hint(backend: Backend) {
         15,
     )
     .await;
-    for ((url, hint), notify_id) in cases.iter().zip(&ids) {
+    for ((url, english, chinese), notify_id) in cases.iter().zip(&ids) {
         let found = rows(
             &conn,
             &format!(
@@ -219,12 +224,29 @@ async fn each_kind_of_failure_gets_its_hint(backend: Backend) {
         )
         .await;
         let outcome = found[0].try_get::<String>("", "outcome").unwrap();
-        let got = found[0].try_get::<String>("", "hint").unwrap();
-        if hint.is_empty() {
-            assert_eq!(outcome, "delivered", "{url}: {got}");
-        } else {
-            assert_eq!(outcome, "failed", "{url}");
-            assert!(got.contains(hint), "{url}: expected {hint:?} in {got:?}");
+        let stored = found[0].try_get::<String>("", "hint").unwrap();
+        if english.is_empty() {
+            assert_eq!(outcome, "delivered", "{url}: {stored}");
+            assert_eq!(stored, "", "{url}");
+            continue;
+        }
+        assert_eq!(outcome, "failed", "{url}");
+        // Stored as a code, worded in the language of whoever reads it.
+        assert!(stored.starts_with("hint:"), "{url}: {stored}");
+        for (locale, words) in [("en", english), ("zh", chinese)] {
+            let switched = merchant
+                .app
+                .post_form("/language", &[("locale", locale), ("next", "/dashboard")])
+                .await;
+            assert_eq!(switched.status(), StatusCode::SEE_OTHER);
+            let page = merchant
+                .app
+                .get_html(&format!("/notifications/{notify_id}"))
+                .await;
+            assert!(
+                page.contains(words),
+                "{url}, {locale}: expected {words:?} for {stored}"
+            );
         }
     }
     // At most 4 KiB of a body is kept; every request names the platform.
@@ -684,7 +706,7 @@ async fn an_attempt_whose_lease_was_taken_over_still_counts(backend: Backend) {
             status: Some(200),
             body: "success".into(),
             error: String::new(),
-            hint: String::new(),
+            hint: None,
         },
         fast: false,
     };

@@ -1008,7 +1008,9 @@ async fn private_targets_are_refused_when_blocking_is_on(backend: Backend) {
     }
     assert_eq!(hints.len(), 2, "both attempts are logged");
     for hint in &hints {
-        assert!(hint.contains("PORTAL_NOTIFY_BLOCK_PRIVATE"), "{hint}");
+        assert_eq!(hint, &app::ssr::hint::Hint::Blocked.code());
+        let words = app::ssr::hint::hint_text(hint, app::i18n::Locale::en);
+        assert!(words.contains("PORTAL_NOTIFY_BLOCK_PRIVATE"), "{words}");
     }
     assert!(
         receiver.got.lock().unwrap().is_empty(),
