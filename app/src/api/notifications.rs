@@ -19,7 +19,7 @@ pub async fn create_test_payment(
 ) -> Result<TestPayment, AppError> {
     use crate::ssr::gateway::{self, TestPaymentError};
     use crate::ssr::session::request_context;
-    let (state, _, user) = request_context()?;
+    let (state, parts, user) = request_context()?;
     let result = gateway::test_payment(
         &state,
         user.isv_id,
@@ -37,7 +37,9 @@ pub async fn create_test_payment(
             notify_id: notification.notify_id,
         }),
         Err(TestPaymentError::NotFound) => Err(AppError::not_found()),
-        Err(TestPaymentError::Invalid(message)) => Err(AppError::Invalid(message)),
+        Err(TestPaymentError::Invalid(field)) => Err(AppError::Invalid(
+            crate::ssr::msg::Msg::TestPaymentRule(field).text(crate::lang::of_request(&parts)),
+        )),
         Err(TestPaymentError::Gateway(err)) => Err(AppError::Invalid(err.retmsg)),
     }
 }

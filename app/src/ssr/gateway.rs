@@ -730,22 +730,13 @@ pub async fn test_payment(
     notify_url: Option<&str>,
 ) -> Result<(order::Model, notification::Model), TestPaymentError> {
     if !SCENARIOS.contains(&scenario) {
-        return Err(TestPaymentError::Invalid(format!(
-            "scenario must be one of {}",
-            SCENARIOS.join(", ")
-        )));
+        return Err(TestPaymentError::Invalid(TestPaymentField::Scenario));
     }
     if !(1..=MAX_TOTAL_FEE).contains(&total_fee) {
-        return Err(TestPaymentError::Invalid(format!(
-            "amount must be {}",
-            protocol::RULE_TOTAL_FEE
-        )));
+        return Err(TestPaymentError::Invalid(TestPaymentField::Amount));
     }
     if body.trim().is_empty() || body.chars().count() > 128 || !no_controls(body) {
-        return Err(TestPaymentError::Invalid(format!(
-            "body must be {}",
-            protocol::RULE_BODY
-        )));
+        return Err(TestPaymentError::Invalid(TestPaymentField::Body));
     }
     // The gateway's app cache: one query less per test payment.
     let cached = state
@@ -760,10 +751,7 @@ pub async fn test_payment(
         .filter(|url| !url.trim().is_empty())
         .unwrap_or(&app.notify_url);
     if !valid_url(notify_url) {
-        return Err(TestPaymentError::Invalid(format!(
-            "notify_url must be {}",
-            protocol::RULE_URL
-        )));
+        return Err(TestPaymentError::Invalid(TestPaymentField::NotifyUrl));
     }
     let now = state.clock.now_ms();
     let input = PayInput {
@@ -804,14 +792,40 @@ pub async fn test_payment(
     Ok((order, queued))
 }
 
+/// A field of a test payment that can break its rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestPaymentField {
+    /// Not one of [`SCENARIOS`].
+    Scenario,
+    /// Not 1 to [`MAX_TOTAL_FEE`] fen.
+    Amount,
+    /// Empty, over 128 characters, or with control characters.
+    Body,
+    /// Not an absolute http(s) URL of at most 512 characters.
+    NotifyUrl,
+}
+
+impl TestPaymentField {
+    /// The field's name in the form and the protocol.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Scenario => "scenario",
+            Self::Amount => "amount",
+            Self::Body => "body",
+            Self::NotifyUrl => "notify_url",
+        }
+    }
+}
+
 /// Why a test payment was not made.
 #[derive(Debug, thiserror::Error)]
 pub enum TestPaymentError {
     /// Not one of the ISV's apps.
     #[error("app not found")]
     NotFound,
-    #[error("{0}")]
-    Invalid(String),
+    /// A field breaks its rule (`app::ssr::msg::Msg::TestPaymentRule` words it).
+    #[error("{} breaks its rule", .0.name())]
+    Invalid(TestPaymentField),
     #[error(transparent)]
     Gateway(#[from] GatewayError),
 }

@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use super::gateway::{SCENARIOS, TestPaymentField};
 use crate::i18n::{Locale, td_string};
 
 /// A URL field of the app form.
@@ -60,6 +61,8 @@ pub enum Msg {
     ResentDelivered,
     /// The attempt's hint.
     ResentFailed(String),
+    /// A test payment's field that breaks its rule.
+    TestPaymentRule(TestPaymentField),
     ScheduleRestarted,
     InboxAnswerSet {
         appid: String,
@@ -122,6 +125,15 @@ impl Msg {
             Self::KeyUnreadable => td_string!(l, msg.key_unreadable).into(),
             Self::NotificationNotFound => td_string!(l, msg.notification_not_found).into(),
             Self::ResentDelivered => td_string!(l, msg.resent_delivered).into(),
+            Self::TestPaymentRule(field) => match field {
+                TestPaymentField::Scenario => {
+                    let scenarios = SCENARIOS.join(", ");
+                    td_string!(l, msg.test_payment_scenario, scenarios = scenarios.as_str())
+                }
+                TestPaymentField::Amount => td_string!(l, msg.test_payment_amount).into(),
+                TestPaymentField::Body => td_string!(l, msg.test_payment_body).into(),
+                TestPaymentField::NotifyUrl => td_string!(l, msg.test_payment_notify_url).into(),
+            },
             Self::ResentFailed(hint) => td_string!(l, msg.resent_failed, hint = hint).to_string(),
             Self::ScheduleRestarted => td_string!(l, msg.schedule_restarted).into(),
             Self::InboxAnswerSet { appid, answer } => {
@@ -238,6 +250,29 @@ mod tests {
         assert_eq!(
             Msg::UrlRequired(UrlField::Return).text(Locale::zh),
             "请填写返回地址（return_url）。"
+        );
+    }
+
+    #[test]
+    fn test_payment_rules_in_english_are_the_gateways_rules() {
+        use crate::protocol::{RULE_BODY, RULE_TOTAL_FEE, RULE_URL};
+        let en = |field| Msg::TestPaymentRule(field).to_string();
+        assert_eq!(en(TestPaymentField::Body), format!("body must be {RULE_BODY}"));
+        assert_eq!(
+            en(TestPaymentField::Amount),
+            format!("amount must be {RULE_TOTAL_FEE}")
+        );
+        assert_eq!(
+            en(TestPaymentField::NotifyUrl),
+            format!("notify_url must be {RULE_URL}")
+        );
+        assert_eq!(
+            en(TestPaymentField::Scenario),
+            format!("scenario must be one of {}", SCENARIOS.join(", "))
+        );
+        assert_eq!(
+            Msg::TestPaymentRule(TestPaymentField::Body).text(Locale::zh),
+            "商品描述（body）必须是 1 到 128 个字符，不能含控制字符"
         );
     }
 }

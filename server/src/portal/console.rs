@@ -116,12 +116,9 @@ pub async fn test_payment(
             )
             .await
         }
-        Err(TestPaymentError::Invalid(message)) => {
-            let field = ["scenario", "body", "notify_url", "amount"]
-                .into_iter()
-                .find(|field| message.starts_with(field))
-                .unwrap_or("body");
-            flash_and_redirect(&session, again(field, message), "/test-payments").await
+        Err(TestPaymentError::Invalid(field)) => {
+            let message = Msg::TestPaymentRule(field).text(locale);
+            flash_and_redirect(&session, again(field.name(), message), "/test-payments").await
         }
         Err(TestPaymentError::Gateway(err)) => {
             flash_and_redirect(&session, again("body", err.retmsg), "/test-payments").await

@@ -203,6 +203,51 @@ async fn the_test_payment_form_explains_bad_input_and_keeps_it(backend: Backend)
             "keeps what was typed"
         );
     }
+    // The same rules in Chinese, for a user who chose it.
+    let switch = async |locale: &str| {
+        merchant
+            .app
+            .post_form("/language", &[("locale", locale), ("next", "/test-payments")])
+            .await
+    };
+    assert_eq!(see_other(&switch("zh").await), "/test-payments");
+    let cases = [
+        ("body", "", "normal", "", "商品描述（body）必须是 1 到 128 个字符"),
+        (
+            "scenario",
+            "Green tea",
+            "surprise",
+            "",
+            "场景（scenario）必须是以下之一：normal",
+        ),
+        (
+            "notify_url",
+            "Green tea",
+            "normal",
+            "ftp://example.com/notify",
+            "通知地址（notify_url）必须是绝对的 http(s) URL",
+        ),
+    ];
+    for (field, body, scenario, notify_url, message) in cases {
+        let response = merchant
+            .app
+            .post_form(
+                "/test-payments",
+                &[
+                    ("appid", merchant.appid.as_str()),
+                    ("amount", "1"),
+                    ("body", body),
+                    ("scenario", scenario),
+                    ("notify_url", notify_url),
+                    ("mode", "direct"),
+                ],
+            )
+            .await;
+        assert_eq!(see_other(&response), "/test-payments", "{field}");
+        let page = merchant.app.get_html("/test-payments").await;
+        assert!(page.contains(message), "{field}: {page}");
+    }
+    assert_eq!(see_other(&switch("en").await), "/test-payments");
     // The cashier mode sends the browser to a signed pay URL for the app.
     let response = merchant
         .app
