@@ -89,8 +89,9 @@ pub async fn get_notification(notify_id: String) -> Result<NotificationView, App
 #[server(endpoint = "check_signature")]
 pub async fn check_signature(appid: String, input: String) -> Result<SignatureCheck, AppError> {
     use crate::ssr::session::request_context;
-    let (state, _, user) = request_context()?;
-    crate::ssr::signature::check(&state, user.isv_id, &appid, &input)
+    let (state, parts, user) = request_context()?;
+    let locale = crate::lang::of_request(&parts);
+    crate::ssr::signature::check(&state, user.isv_id, &appid, &input, locale)
         .await
         .map_err(AppError::from_apps)
 }

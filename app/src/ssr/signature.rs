@@ -7,7 +7,68 @@ use sdk::sign::{self, Charset};
 use super::apps::{self, AppsError};
 use super::keys::AppKey;
 use super::state::AppState;
+use crate::i18n::{Locale, td_string};
 use crate::types::SignatureCheck;
+
+/// A hint of the signature debugger, worded in the reader's language
+/// (`app/locales/<locale>/msg.json`, keys `signature_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignatureHint {
+    /// The parameters could not be parsed: the parser's (English) reason.
+    Unreadable(String),
+    Empty,
+    /// The key slot the request names holds no key.
+    EmptySlot(i16),
+    Unsigned,
+    LowercaseHex,
+    /// Signed with a slot whose grace period has ended.
+    GraceEnded(i16),
+    UrlEncoded,
+    EmptyValues,
+    SignIncluded,
+    /// Hashed in the other charset than the declared one.
+    Charset {
+        used: Charset,
+        declared: Charset,
+    },
+    /// Signed with the key of another slot than the request names.
+    OtherSlot {
+        index: i16,
+        slot: i16,
+    },
+    NoCommonMistake,
+}
+
+impl SignatureHint {
+    /// The hint in words, in `locale`.
+    pub fn text(&self, locale: Locale) -> String {
+        let l = locale;
+        match self {
+            Self::Unreadable(reason) => {
+                td_string!(l, msg.signature_unreadable, reason = reason.as_str()).to_string()
+            }
+            Self::Empty => td_string!(l, msg.signature_empty).to_string(),
+            Self::EmptySlot(slot) => td_string!(l, msg.signature_empty_slot, slot = *slot).to_string(),
+            Self::Unsigned => td_string!(l, msg.signature_unsigned).to_string(),
+            Self::LowercaseHex => td_string!(l, msg.signature_lowercase_hex).to_string(),
+            Self::GraceEnded(slot) => td_string!(l, msg.signature_grace_ended, slot = *slot).to_string(),
+            Self::UrlEncoded => td_string!(l, msg.signature_url_encoded).to_string(),
+            Self::EmptyValues => td_string!(l, msg.signature_empty_values).to_string(),
+            Self::SignIncluded => td_string!(l, msg.signature_sign_included).to_string(),
+            Self::Charset { used, declared } => td_string!(
+                l,
+                msg.signature_charset,
+                used = used.as_str(),
+                declared = declared.as_str()
+            )
+            .to_string(),
+            Self::OtherSlot { index, slot } => {
+                td_string!(l, msg.signature_other_slot, index = *index, slot = *slot).to_string()
+            }
+            Self::NoCommonMistake => td_string!(l, msg.signature_no_common_mistake).to_string(),
+        }
+    }
+}
 
 /// The query part of a pasted URL, query string or form body.
 fn query_part(input: &str) -> &str {
@@ -33,6 +94,7 @@ pub async fn check(
     isv_id: i64,
     appid: &str,
     input: &str,
+    locale: Locale,
 ) -> Result<SignatureCheck, AppsError> {
     let app = apps::find(&state.db, isv_id, appid).await?;
     let now = state.clock.now_ms();
@@ -52,15 +114,13 @@ pub async fn check(
             result.verdict = "unreadable".into();
             result
                 .hints
-                .push(format!("The parameters cannot be read: {err}."));
+                .push(SignatureHint::Unreadable(err.to_string()).text(locale));
             return Ok(result);
         }
     };
     if params.is_empty() {
         result.verdict = "empty".into();
-        result
-            .hints
-            .push("Paste a pay URL, a query string or a form body.".into());
+        result.hints.push(SignatureHint::Empty.text(locale));
         return Ok(result);
     }
     let charset = params.charset();
@@ -71,9 +131,7 @@ pub async fn check(
     };
     let Some((_, key)) = keys.iter().find(|(index, _)| *index == slot) else {
         result.verdict = "no key".into();
-        result
-            .hints
-            .push(format!("Key slot {slot} of this app is empty."));
+        result.hints.push(SignatureHint::EmptySlot(slot).text(locale));
         return Ok(result);
     };
     result.key_slot = slot;
@@ -84,9 +142,7 @@ pub async fn check(
     result.provided = provided.clone();
     if provided.is_empty() {
         result.verdict = "unsigned".into();
-        result
-            .hints
-            .push("There is no sign parameter; the expected one is shown above.".into());
+        result.hints.push(SignatureHint::Unsigned.text(locale));
         return Ok(result);
     }
     let matches =
@@ -94,15 +150,11 @@ pub async fn check(
     if sign::signatures_match(&result.expected, &provided) {
         result.verdict = "valid".into();
         if provided != result.expected {
-            result
-                .hints
-                .push("Lowercase hex is fine: signatures are compared case-insensitively.".into());
+            result.hints.push(SignatureHint::LowercaseHex.text(locale));
         }
         if !verifying.contains(&slot) {
             result.verdict = "expired key".into();
-            result.hints.push(format!(
-                "It was signed with key slot {slot}, whose grace period has ended: the gateway answers 88000003."
-            ));
+            result.hints.push(SignatureHint::GraceEnded(slot).text(locale));
         }
         return Ok(result);
     }
@@ -113,10 +165,7 @@ pub async fn check(
     if query.contains('%') || query.contains('+') {
         let raw = raw_pairs(query);
         if matches(with_key(raw, key.expose(), charset)) {
-            result.hints.push(
-                "You signed the URL-encoded values. Sign the raw values (decode first), then encode for the URL."
-                    .into(),
-            );
+            result.hints.push(SignatureHint::UrlEncoded.text(locale));
         }
     }
     // Kept empty parameters in the string.
@@ -130,9 +179,7 @@ pub async fn check(
     if sorted.iter().any(|(_, value)| value.is_empty())
         && matches(sign::md5_upper_hex(&with_empty, charset).ok())
     {
-        result
-            .hints
-            .push("You kept parameters with empty values. Leave them out of the string you sign.".into());
+        result.hints.push(SignatureHint::EmptyValues.text(locale));
     }
     // Signed with a `sign` placeholder already in the set (a common bug in
     // code that adds `sign` to the map before signing it).
@@ -145,9 +192,7 @@ pub async fn check(
             matches(sign::md5_upper_hex(&text, charset).ok())
         });
     if placeholder {
-        result
-            .hints
-            .push("You included sign itself in the signed string. Leave sign out.".into());
+        result.hints.push(SignatureHint::SignIncluded.text(locale));
     }
     // The other charset.
     let other = if charset == Charset::Utf8 {
@@ -156,27 +201,62 @@ pub async fn check(
         Charset::Utf8
     };
     if matches(with_key(params.iter().collect(), key.expose(), other)) {
-        result.hints.push(format!(
-            "You hashed the string as {} bytes, but input_charset says {}. Hash in the declared charset.",
-            other.as_str(),
-            charset.as_str()
-        ));
+        result.hints.push(
+            SignatureHint::Charset {
+                used: other,
+                declared: charset,
+            }
+            .text(locale),
+        );
     }
     // Another key slot.
     for (index, other_key) in &keys {
         if *index != slot && matches(with_key(params.iter().collect(), other_key.expose(), charset)) {
-            result.hints.push(format!(
-                "It matches the key in slot {index}, but the request uses slot {slot}. Set sign_key_index={index} \
-                 or sign with the current key."
-            ));
+            result
+                .hints
+                .push(SignatureHint::OtherSlot { index: *index, slot }.text(locale));
         }
     }
     if result.hints.is_empty() {
-        result.hints.push(
-            "No common mistake explains it: check the key (it may have been rotated) and that every parameter \
-             sent is in the string you sign."
-                .into(),
-        );
+        result.hints.push(SignatureHint::NoCommonMistake.text(locale));
     }
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_hint_reads_differently_in_each_language_with_its_details() {
+        let hints = [
+            SignatureHint::Unreadable("bad percent-encoding".into()),
+            SignatureHint::Empty,
+            SignatureHint::EmptySlot(2),
+            SignatureHint::Unsigned,
+            SignatureHint::LowercaseHex,
+            SignatureHint::GraceEnded(2),
+            SignatureHint::UrlEncoded,
+            SignatureHint::EmptyValues,
+            SignatureHint::SignIncluded,
+            SignatureHint::Charset {
+                used: Charset::Utf8,
+                declared: Charset::Gbk,
+            },
+            SignatureHint::OtherSlot { index: 1, slot: 2 },
+            SignatureHint::NoCommonMistake,
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for hint in &hints {
+            let (en, zh) = (hint.text(Locale::en), hint.text(Locale::zh));
+            assert!(!en.is_empty() && en != zh, "{hint:?}");
+            assert!(seen.insert(en) && seen.insert(zh), "{hint:?} repeats a text");
+        }
+        let other = SignatureHint::OtherSlot { index: 1, slot: 2 };
+        for locale in [Locale::en, Locale::zh] {
+            assert!(other.text(locale).contains("sign_key_index=1"), "{locale:?}");
+        }
+        let charset = &hints[9];
+        assert!(charset.text(Locale::zh).contains("UTF-8") && charset.text(Locale::zh).contains("GBK"));
+    }
 }

@@ -468,6 +468,23 @@ async fn the_signature_debugger_explains_common_mistakes(backend: Backend) {
     .await;
     assert_eq!(result["verdict"], "mismatch");
     assert!(hints(&result).contains("slot 1"), "{result}");
+    // The same hint in Chinese, for a user who chose it.
+    for (locale, words) in [
+        ("zh", "它与密钥槽 1 的密钥相符"),
+        ("en", "It matches the key in slot 1"),
+    ] {
+        let switched = merchant
+            .app
+            .post_form("/language", &[("locale", locale), ("next", "/tools/signature")])
+            .await;
+        assert_eq!(see_other(&switched), "/tools/signature");
+        let result = check(
+            &merchant,
+            &format!("appid={appid}&sign_key_index=2&total_fee=1&sign={old}"),
+        )
+        .await;
+        assert!(hints(&result).contains(words), "{locale}: {result}");
+    }
 
     // The page works as a plain GET form, and another ISV's app is not found.
     let page = merchant
