@@ -17,7 +17,7 @@
 //! `stats_changes` has no index but its key: it holds under a second of changes, and
 //! an index on it cost pay.htm about 8 % of its rate on SQLite.
 
-use sea_orm_migration::sea_orm::DbBackend;
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -137,50 +137,60 @@ fn backfill() -> String {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // One transaction, and every step can run again: on SQLite, sea-orm-migration
+        // runs a migration without one, and a crash half-way would leave tables that
+        // the next start could not create again, or triggers without the counts.
+        let backend = manager.get_database_backend();
+        let postgres = backend == DbBackend::Postgres;
+        let txn = manager.get_connection().begin().await?;
         let counts = |mut table: TableCreateStatement| {
             for count in COUNTS {
                 table.col(big_integer(Alias::new(count)).default(0));
             }
             table
         };
-        manager
-            .create_table(counts(
+        txn.execute(
+            backend.build(&counts(
                 Table::create()
                     .table(AppDayStats::Table)
+                    .if_not_exists()
                     .col(big_integer(AppDayStats::AppId))
                     .col(big_integer(AppDayStats::Day))
                     .col(big_integer(AppDayStats::IsvId))
                     .primary_key(Index::create().col(AppDayStats::AppId).col(AppDayStats::Day))
                     .to_owned(),
-            ))
-            .await?;
-        manager
-            .create_table(counts(
+            )),
+        )
+        .await?;
+        txn.execute(
+            backend.build(&counts(
                 Table::create()
                     .table(StatsChanges::Table)
+                    .if_not_exists()
                     .col(big_integer(StatsChanges::Id).auto_increment().primary_key())
                     .col(big_integer(StatsChanges::AppId))
                     .col(big_integer(StatsChanges::Day))
                     .col(big_integer(StatsChanges::IsvId))
                     .to_owned(),
-            ))
-            .await?;
-        manager
-            .create_index(
-                Index::create()
+            )),
+        )
+        .await?;
+        txn.execute(
+            backend.build(
+                &Index::create()
                     .name("idx_app_day_stats_isv")
                     .table(AppDayStats::Table)
                     .col(AppDayStats::IsvId)
+                    .if_not_exists()
                     .to_owned(),
-            )
-            .await?;
-        let db = manager.get_connection();
-        let postgres = manager.get_database_backend() == DbBackend::Postgres;
+            ),
+        )
+        .await?;
         for table in ["orders", "notifications"] {
             for (name, event, insert) in triggers(table) {
                 if postgres {
-                    db.execute_unprepared(&format!(
-                        "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                    txn.execute_unprepared(&format!(
+                        "CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ \
                          BEGIN {insert}; RETURN NULL; END $$"
                     ))
                     .await?;
@@ -189,18 +199,26 @@ impl MigrationTrait for Migration {
                     } else {
                         format!("{event} FOR EACH ROW")
                     };
-                    db.execute_unprepared(&format!(
+                    txn.execute_unprepared(&format!("DROP TRIGGER IF EXISTS {name} ON {table}"))
+                        .await?;
+                    txn.execute_unprepared(&format!(
                         "CREATE TRIGGER {name} {event} EXECUTE FUNCTION {name}()"
                     ))
                     .await?;
                 } else {
-                    db.execute_unprepared(&format!("CREATE TRIGGER {name} {event} BEGIN {insert}; END"))
+                    txn.execute_unprepared(&format!("DROP TRIGGER IF EXISTS {name}"))
+                        .await?;
+                    txn.execute_unprepared(&format!("CREATE TRIGGER {name} {event} BEGIN {insert}; END"))
                         .await?;
                 }
             }
         }
-        db.execute_unprepared(&backfill()).await?;
-        Ok(())
+        // The counts as they are, in the same transaction as the triggers: a row written
+        // meanwhile is either counted here or recorded by a trigger, not both.
+        txn.execute_unprepared("DELETE FROM stats_changes").await?;
+        txn.execute_unprepared("DELETE FROM app_day_stats").await?;
+        txn.execute_unprepared(&backfill()).await?;
+        txn.commit().await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

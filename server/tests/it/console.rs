@@ -65,6 +65,7 @@ db_tests!(
     the_signature_debugger_explains_common_mistakes,
     the_dashboard_counts_per_app_and_charts_fourteen_days,
     the_dashboard_counts_follow_every_change_and_survive_folds,
+    the_migration_counts_what_is_there_and_concurrent_folds_add_each_change_once,
     the_docs_render_the_gateway_definitions_and_the_sdk_quickstart,
 );
 
@@ -685,6 +686,82 @@ async fn the_dashboard_counts_follow_every_change_and_survive_folds(backend: Bac
     let after = check("after the second fold").await;
     assert_eq!(after, before);
     assert_eq!(fold_stats(&conn, &gate).await.unwrap(), 0, "nothing left to fold");
+}
+
+async fn the_migration_counts_what_is_there_and_concurrent_folds_add_each_change_once(backend: Backend) {
+    use app::ssr::dashboard::fold_stats;
+    use app::ssr::write_gate::WriteGate;
+    use migration::{Migrator, MigratorTrait};
+
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "backfill@example.com").await;
+    let receiver = Receiver::start("success").await;
+    for scenario in ["normal", "failure"] {
+        pay_by_form(&merchant, "tea", scenario, &receiver.url).await;
+    }
+    receiver.wait_for(2).await;
+    let conn = db.connect().await;
+    for _ in 0..200 {
+        if recount(&conn, &merchant.appid).await[3] == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    // A database from before migration 000008, changed while it had no triggers: the
+    // migration counts what is there.
+    Migrator::down(&conn, Some(1)).await.unwrap();
+    conn.execute_unprepared("UPDATE orders SET trade_state = 0, updated_at = updated_at + 1")
+        .await
+        .unwrap();
+    Migrator::up(&conn, None).await.unwrap();
+    let expected = recount(&conn, &merchant.appid).await;
+    assert_eq!(expected[1], 2, "both orders paid now");
+    assert_eq!(
+        dashboard_numbers(&merchant).await.0,
+        expected,
+        "after the migration"
+    );
+    // As after a crash between the migration's commit and its record: it runs again.
+    conn.execute_unprepared("DELETE FROM seaql_migrations WHERE version LIKE '%000008%'")
+        .await
+        .unwrap();
+    Migrator::up(&conn, None).await.unwrap();
+    assert_eq!(
+        dashboard_numbers(&merchant).await.0,
+        expected,
+        "after running it again"
+    );
+
+    // Many changes, then two folds at once (the server's own may run too): each change
+    // is added exactly once.
+    for _ in 0..3 {
+        for sql in [
+            "UPDATE orders SET trade_state = 2 WHERE trade_state = 0",
+            "UPDATE orders SET trade_state = 0 WHERE trade_state = 2",
+            "UPDATE notifications SET status = 'failed'",
+            "UPDATE notifications SET status = 'delivered'",
+        ] {
+            conn.execute_unprepared(sql).await.unwrap();
+        }
+    }
+    conn.execute_unprepared(
+        "UPDATE notifications SET status = 'pending' WHERE id = (SELECT MIN(id) FROM notifications)",
+    )
+    .await
+    .unwrap();
+    let gate = WriteGate::new(matches!(backend, Backend::Sqlite));
+    let other = db.connect().await;
+    let (first, second) = tokio::join!(fold_stats(&conn, &gate), fold_stats(&other, &gate));
+    first.unwrap();
+    second.unwrap();
+    assert_eq!(pending_changes(&conn).await, 0);
+    let expected = recount(&conn, &merchant.appid).await;
+    assert_eq!(expected[5], 1, "one pending notification");
+    assert_eq!(
+        dashboard_numbers(&merchant).await.0,
+        expected,
+        "after concurrent folds"
+    );
 }
 
 async fn the_docs_render_the_gateway_definitions_and_the_sdk_quickstart(backend: Backend) {
