@@ -176,13 +176,8 @@ async fn the_test_payment_form_explains_bad_input_and_keeps_it(backend: Backend)
             .await
             .contains("Make test payment")
     );
-    let cases = [
-        ("amount", "12.345", "Green tea", "normal", "amount in yuan"),
-        ("amount", "0", "Green tea", "normal", "amount in yuan"),
-        ("scenario", "1", "Green tea", "surprise", "scenario must be"),
-        ("body", "1", "", "normal", "body must be"),
-    ];
-    for (field, amount, body, scenario, message) in cases {
+    // Posts the form in direct mode; it is refused, and the form's page is returned.
+    let refused = async |field: &str, [amount, body, scenario, notify_url]: [&str; 4]| {
         let response = merchant
             .app
             .post_form(
@@ -192,15 +187,25 @@ async fn the_test_payment_form_explains_bad_input_and_keeps_it(backend: Backend)
                     ("amount", amount),
                     ("body", body),
                     ("scenario", scenario),
+                    ("notify_url", notify_url),
                     ("mode", "direct"),
                 ],
             )
             .await;
         assert_eq!(see_other(&response), "/test-payments", "{field}");
-        let page = merchant.app.get_html("/test-payments").await;
+        merchant.app.get_html("/test-payments").await
+    };
+    let cases = [
+        ("amount", ["12.345", "Green tea", "normal", ""], "amount in yuan"),
+        ("amount", ["0", "Green tea", "normal", ""], "amount in yuan"),
+        ("scenario", ["1", "Green tea", "surprise", ""], "scenario must be"),
+        ("body", ["1", "", "normal", ""], "body must be"),
+    ];
+    for (field, form, message) in cases {
+        let page = refused(field, form).await;
         assert!(page.contains(message), "{field}: {page}");
         assert!(
-            page.contains(&format!("value=\"{amount}\"")),
+            page.contains(&format!("value=\"{}\"", form[0])),
             "keeps what was typed"
         );
     }
@@ -213,39 +218,24 @@ async fn the_test_payment_form_explains_bad_input_and_keeps_it(backend: Backend)
     };
     assert_eq!(see_other(&switch("zh").await), "/test-payments");
     let cases = [
-        ("body", "", "normal", "", "商品描述（body）必须是 1 到 128 个字符"),
+        (
+            "body",
+            ["1", "", "normal", ""],
+            "商品描述（body）必须是 1 到 128 个字符",
+        ),
         (
             "scenario",
-            "Green tea",
-            "surprise",
-            "",
+            ["1", "Green tea", "surprise", ""],
             "场景（scenario）必须是以下之一：normal",
         ),
         (
             "notify_url",
-            "Green tea",
-            "normal",
-            "ftp://example.com/notify",
+            ["1", "Green tea", "normal", "ftp://example.com/notify"],
             "通知地址（notify_url）必须是绝对的 http(s) URL",
         ),
     ];
-    for (field, body, scenario, notify_url, message) in cases {
-        let response = merchant
-            .app
-            .post_form(
-                "/test-payments",
-                &[
-                    ("appid", merchant.appid.as_str()),
-                    ("amount", "1"),
-                    ("body", body),
-                    ("scenario", scenario),
-                    ("notify_url", notify_url),
-                    ("mode", "direct"),
-                ],
-            )
-            .await;
-        assert_eq!(see_other(&response), "/test-payments", "{field}");
-        let page = merchant.app.get_html("/test-payments").await;
+    for (field, form, message) in cases {
+        let page = refused(field, form).await;
         assert!(page.contains(message), "{field}: {page}");
     }
     assert_eq!(see_other(&switch("en").await), "/test-payments");
@@ -622,26 +612,43 @@ async fn pending_changes(conn: &sea_orm::DatabaseConnection) -> i64 {
     .unwrap()
 }
 
+/// A merchant with one test payment per scenario, each notification delivered and
+/// recorded as delivered, and a connection to the database.
+async fn delivered_payments(
+    db: &TestDb,
+    email: &str,
+    scenarios: &[&str],
+) -> (Merchant, sea_orm::DatabaseConnection) {
+    let merchant = Merchant::new(db, email).await;
+    let receiver = Receiver::start("success").await;
+    for scenario in scenarios {
+        pay_by_form(&merchant, "tea", scenario, &receiver.url).await;
+    }
+    receiver.wait_for(scenarios.len()).await;
+    let conn = db.connect().await;
+    // The dispatcher records each delivery just after the receiver has answered.
+    let delivered = i64::try_from(scenarios.len()).unwrap();
+    for _ in 0..200 {
+        if recount(&conn, &merchant.appid).await[3] == delivered {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        recount(&conn, &merchant.appid).await[3],
+        delivered,
+        "all delivered"
+    );
+    (merchant, conn)
+}
+
 async fn the_dashboard_counts_follow_every_change_and_survive_folds(backend: Backend) {
     use app::ssr::dashboard::fold_stats;
     use app::ssr::write_gate::WriteGate;
 
     let db = TestDb::new(backend).await;
-    let merchant = Merchant::new(&db, "folds@example.com").await;
-    let receiver = Receiver::start("success").await;
-    for scenario in ["normal", "normal", "failure"] {
-        pay_by_form(&merchant, "tea", scenario, &receiver.url).await;
-    }
-    receiver.wait_for(3).await;
-    let conn = db.connect().await;
-    // The dispatcher records each delivery just after the receiver has answered.
-    for _ in 0..200 {
-        if recount(&conn, &merchant.appid).await[3] == 3 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    assert_eq!(recount(&conn, &merchant.appid).await[3], 3, "three delivered");
+    let (merchant, conn) =
+        delivered_payments(&db, "folds@example.com", &["normal", "normal", "failure"]).await;
     let gate = WriteGate::new(matches!(backend, Backend::Sqlite));
     let check = async |when: &str| {
         let expected = recount(&conn, &merchant.appid).await;
@@ -694,19 +701,7 @@ async fn the_migration_counts_what_is_there_and_concurrent_folds_add_each_change
     use migration::{Migrator, MigratorTrait};
 
     let db = TestDb::new(backend).await;
-    let merchant = Merchant::new(&db, "backfill@example.com").await;
-    let receiver = Receiver::start("success").await;
-    for scenario in ["normal", "failure"] {
-        pay_by_form(&merchant, "tea", scenario, &receiver.url).await;
-    }
-    receiver.wait_for(2).await;
-    let conn = db.connect().await;
-    for _ in 0..200 {
-        if recount(&conn, &merchant.appid).await[3] == 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    let (merchant, conn) = delivered_payments(&db, "backfill@example.com", &["normal", "failure"]).await;
     // A database from before migration 000008, changed while it had no triggers: the
     // migration counts what is there.
     Migrator::down(&conn, Some(1)).await.unwrap();
