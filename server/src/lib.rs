@@ -74,7 +74,9 @@ pub async fn run_with_clock(
         .is_some()
         .then(|| tokio::spawn(tend_sqlite(state.clone())));
     // Changes a bulk import left are folded before the first dashboard is served.
-    fold_stats(&state).await;
+    if let Err(err) = fold_stats(&state).await {
+        tracing::warn!(%err, "folding the dashboard counts failed; trying again");
+    }
     let fold = tokio::spawn(fold_stats_often(state.clone()));
     let dispatcher = dispatch::spawn(state.clone());
     let app = router(state, store, &config);
@@ -260,22 +262,29 @@ async fn tend_sqlite(state: AppState) {
 }
 
 /// Twice a second, folds the dashboard's recorded changes into its per-day counts
-/// (`app::ssr::dashboard`), so that a visit reads few rows.
+/// (`app::ssr::dashboard`), so that a visit reads few rows. A fold that keeps failing
+/// is logged once a minute, not twice a second; its changes wait for the next one.
 async fn fold_stats_often(state: AppState) {
     let mut every = tokio::time::interval(FOLD_EVERY);
     every.tick().await;
+    let mut warned: Option<std::time::Instant> = None;
     loop {
         every.tick().await;
-        fold_stats(&state).await;
+        if let Err(err) = fold_stats(&state).await
+            && warned.is_none_or(|at| at.elapsed() >= Duration::from_secs(60))
+        {
+            tracing::warn!(%err, "folding the dashboard counts failed; trying again (logged once a minute)");
+            warned = Some(std::time::Instant::now());
+        }
     }
 }
 
-async fn fold_stats(state: &AppState) {
-    match app::ssr::dashboard::fold_stats(&state.db, &state.writes).await {
-        Ok(0) => {}
-        Ok(moved) => tracing::debug!(moved, "dashboard counts folded"),
-        Err(err) => tracing::warn!(%err, "folding the dashboard counts failed; trying again"),
+async fn fold_stats(state: &AppState) -> std::result::Result<(), sea_orm::DbErr> {
+    let moved = app::ssr::dashboard::fold_stats(&state.db, &state.writes).await?;
+    if moved > 0 {
+        tracing::debug!(moved, "dashboard counts folded");
     }
+    Ok(())
 }
 
 async fn delete_expired_sessions(store: DbSessionStore) {
