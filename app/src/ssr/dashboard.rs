@@ -22,14 +22,15 @@ use crate::types::{AppStats, Dashboard, DayStats};
 pub const DAYS: i64 = 14;
 
 const DAY_MS: i64 = 86_400_000;
+const UTC8_MS: i64 = 8 * 3_600_000;
 
-/// The counts each row of `app_day_stats` and `stats_changes` holds.
+/// The counts each row of `app_day_stats` and `stats_changes` holds (migration 000008,
+/// which cannot share this constant: the migration crate does not depend on the app).
 const COUNTS: &str = "orders, paid, paid_fen, delivered, failed, pending";
 
 /// The most changes one fold moves in one transaction, so that folding after a bulk
 /// import does not hold SQLite's write lock for long.
 const FOLD_CHUNK: i64 = 10_000;
-const UTC8_MS: i64 = 8 * 3_600_000;
 
 /// Rows of `sql` (written with `$1`, `$2`: PostgreSQL's placeholders, rewritten for SQLite).
 async fn query(
