@@ -303,21 +303,47 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 
 /// Unix milliseconds as `yyyyMMddHHmmss` in UTC+8.
 pub fn protocol_time(unix_ms: i64) -> String {
+    let mut out = String::with_capacity(14);
+    push_protocol_time(&mut out, unix_ms);
+    out
+}
+
+/// Appends unix milliseconds as `yyyyMMddHHmmss` in UTC+8 to `out`. The gateway's
+/// queries write two of these per answer, so the digits are written directly rather
+/// than through `format!` (years outside 0..=9999 still go through it).
+pub fn push_protocol_time(out: &mut String, unix_ms: i64) {
     let local = unix_ms + UTC8_MS;
     let secs = local.div_euclid(1000);
     let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    let (hour, minute, second) = (rest / 3600, rest % 3600 / 60, rest % 60);
+    if !(0..=9999).contains(&year) {
+        out.push_str(&format!(
+            "{year:04}{month:02}{day:02}{hour:02}{minute:02}{second:02}"
+        ));
+        return;
+    }
+    for (value, width) in [(year, 4), (month, 2), (day, 2), (hour, 2), (minute, 2), (second, 2)] {
+        push_digits(out, value, width);
+    }
+}
+
+/// Appends `value` (not negative, with at most `width` digits) as exactly `width`
+/// decimal digits, zero-padded.
+pub fn push_digits(out: &mut String, value: i64, width: u32) {
+    let mut unit = 10_i64.pow(width.saturating_sub(1));
+    while unit > 0 {
+        let digit = u32::try_from(value / unit % 10).unwrap_or(0);
+        out.push(char::from_digit(digit, 10).unwrap_or('0'));
+        unit /= 10;
+    }
 }
 
 /// The `yyyyMMdd` (UTC+8) date of unix milliseconds.
 pub fn protocol_date(unix_ms: i64) -> String {
-    protocol_time(unix_ms)[..8].to_owned()
+    let mut out = protocol_time(unix_ms);
+    out.truncate(out.len() - 6);
+    out
 }
 
 /// Parses `yyyyMMddHHmmss` (UTC+8) into unix milliseconds; `None` if it is not a real time.
@@ -372,6 +398,45 @@ mod tests {
             assert_eq!(parse_protocol_time(bad), None, "{bad}");
         }
         assert_eq!(protocol_date(1_795_752_000_000), "20261127");
+    }
+
+    #[test]
+    fn protocol_times_written_digit_by_digit_match_format() {
+        let reference = |unix_ms: i64| {
+            let local = unix_ms + UTC8_MS;
+            let secs = local.div_euclid(1000);
+            let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+            let (year, month, day) = civil_from_days(days);
+            format!(
+                "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
+                rest / 3600,
+                rest % 3600 / 60,
+                rest % 60
+            )
+        };
+        // Every 7,919 s (a prime, so every second of the day is hit in turn) from
+        // 1900 to 2300, both ends of the fast path's range, and a few beyond it.
+        let mut at = -2_208_988_800_000_i64;
+        while at < 10_413_792_000_000 {
+            assert_eq!(protocol_time(at), reference(at), "{at}");
+            at += 7_919_001;
+        }
+        for at in [
+            0,
+            -1,
+            -62_167_248_000_000,
+            -62_167_248_000_001,
+            253_402_271_999_999,
+            253_402_272_000_000,
+            i64::MIN / 2,
+            i64::MAX / 2,
+        ] {
+            assert_eq!(protocol_time(at), reference(at), "{at}");
+            assert_eq!(protocol_date(at), reference(at)[..reference(at).len() - 6], "{at}");
+        }
+        let mut out = String::new();
+        push_digits(&mut out, 42, 10);
+        assert_eq!(out, "0000000042");
     }
 
     #[test]

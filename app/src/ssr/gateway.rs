@@ -351,11 +351,17 @@ pub fn transaction_id(order: &order::Model) -> String {
 }
 
 fn transaction_id_of(appid: &str, created_at: i64, id: i64) -> String {
-    format!(
-        "{appid}{}{:010}",
-        protocol::protocol_date(created_at),
-        id % 10_000_000_000
-    )
+    let serial = id % 10_000_000_000;
+    if serial < 0 {
+        return format!("{appid}{}{serial:010}", protocol::protocol_date(created_at));
+    }
+    // Written directly: the queries build one of these for every answer.
+    let mut out = String::with_capacity(appid.len() + 8 + 10 + 6);
+    out.push_str(appid);
+    protocol::push_protocol_time(&mut out, created_at);
+    out.truncate(out.len() - 6);
+    protocol::push_digits(&mut out, serial, 10);
+    out
 }
 
 /// The columns of an order that its result parameters (SPEC §6.1) and the XML
@@ -943,11 +949,24 @@ pub fn xml_document(fields: &[(&str, &str)]) -> String {
     write(&mut writer, Event::Start(BytesStart::new("root")));
     for &(name, value) in fields {
         write(&mut writer, Event::Start(BytesStart::new(name)));
-        write(&mut writer, Event::Text(BytesText::new(value)));
+        // Most values have nothing to escape; finding that out with memchr is cheaper
+        // than quick-xml's byte-by-byte scan, and the answers are on the hot path.
+        let text = if needs_escaping(value) {
+            BytesText::new(value)
+        } else {
+            BytesText::from_escaped(value)
+        };
+        write(&mut writer, Event::Text(text));
         write(&mut writer, Event::End(BytesEnd::new(name)));
     }
     write(&mut writer, Event::End(BytesEnd::new("root")));
     String::from_utf8(writer.into_inner()).expect("XML of UTF-8 strings is UTF-8")
+}
+
+/// Whether `text` holds a character quick-xml escapes in text (`<>&'"`).
+fn needs_escaping(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr3(b'<', b'>', b'&', bytes).is_some() || memchr::memchr2(b'\'', b'"', bytes).is_some()
 }
 
 /// An unsigned error answer.
@@ -1232,6 +1251,16 @@ mod tests {
         assert_eq!(id, "1234567890202611270000000042");
         assert_eq!(split_transaction_id(&id), Some(("1234567890", "20261127", 42)));
         assert_eq!(split_transaction_id("12345"), None);
+        for (id, created_at) in [(12_345_678_901, 1_795_752_000_000), (7, 0), (9_999_999_999, -1)] {
+            assert_eq!(
+                transaction_id_of("1234567890", created_at, id),
+                format!(
+                    "1234567890{}{:010}",
+                    protocol::protocol_date(created_at),
+                    id % 10_000_000_000
+                )
+            );
+        }
     }
 
     #[test]
@@ -1241,5 +1270,13 @@ mod tests {
             xml,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><root><retmsg>a&lt;b &amp; &quot;c&quot;</retmsg></root>"
         );
+        // Each markup character alone, and text without any, as quick-xml escapes them.
+        for value in ["<", ">", "&", "'", "\"", "x<", "'y", "plain text 支付", ""] {
+            let expected = format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><root><v>{}</v></root>",
+                quick_xml::escape::escape(value)
+            );
+            assert_eq!(xml_document(&[("v", value)]), expected, "{value}");
+        }
     }
 }
