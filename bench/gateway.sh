@@ -4,7 +4,9 @@
 #
 # 1. A fresh database: `server seed-demo` creates the demo ISV and app, then one bulk
 #    INSERT … SELECT per table adds BENCH_ORDERS paid orders, each with one delivered
-#    notification (order n: out_trade_no S<n>, notify_id N<n>, ids after seed-demo's).
+#    notification (order n: out_trade_no S<n>; notify_id 8 hex digits of n * 2654435761 mod 2^32
+#    then n in 32 digits, 40 characters whose first ones vary like those of real, random
+#    notify_ids; ids after seed-demo's).
 # 2. bench/gateway-paths (the SDK signs them) writes the request paths: random order
 #    queries (by out_trade_no and by transaction_id alternately), random notify
 #    queries, and unique pay.htm requests.
@@ -148,14 +150,14 @@ if [ ! -f "$work/seeded" ]; then
     from="FROM c"
     pad10="printf('%010d', n)"
     serial10="printf('%010d', $order_base + n)"
-    pad39="printf('%039d', n)"
+    notify_id="(printf('%08x', (n * 2654435761) % 4294967296) || printf('%032d', n))"
     token="printf('%032x', n * 2654435761)"
   else
     series=""
     from="FROM generate_series(1, $orders) AS c(n)"
     pad10="lpad(n::text, 10, '0')"
     serial10="lpad(($order_base + n)::text, 10, '0')"
-    pad39="lpad(n::text, 39, '0')"
+    notify_id="(lpad(to_hex((n * 2654435761::bigint) % 4294967296), 8, '0') || lpad(n::text, 32, '0'))"
     token="md5(n::text)"
   fi
   order_rows="$series
@@ -170,9 +172,9 @@ $from"
   notification_rows="$series
 INSERT INTO notifications (id, notify_id, isv_id, app_id, order_id, url, method, params, status, attempts,
   next_attempt_at, lease_owner, lease_expires_at, scenario, created_at, updated_at, delivered_at)
-SELECT $notification_base + n, 'N' || $pad39, $isv_id, $app_id, $order_base + n,
+SELECT $notification_base + n, $notify_id, $isv_id, $app_id, $order_base + n,
   'http://127.0.0.1:9/notify', 'GET',
-  '{\"appid\":\"$appid\",\"notify_id\":\"N' || $pad39 || '\",\"out_trade_no\":\"S' || $pad10 ||
+  '{\"appid\":\"$appid\",\"notify_id\":\"' || $notify_id || '\",\"out_trade_no\":\"S' || $pad10 ||
   '\",\"transaction_id\":\"$appid$date8' || $serial10 || '\",\"total_fee\":\"' || (1 + n % 99999) ||
   '\",\"fee_type\":\"1\",\"trade_state\":\"0\",\"trade_mode\":\"1\",\"pay_info\":\"\",\"bank_type\":\"DEFAULT\",' ||
   '\"time_end\":\"$time_end\",\"attach\":\"\",\"buyer_id\":\"sandbox_buyer_10001\",\"input_charset\":\"UTF-8\"}',

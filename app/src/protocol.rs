@@ -323,7 +323,14 @@ pub fn push_protocol_time(out: &mut String, unix_ms: i64) {
         ));
         return;
     }
-    for (value, width) in [(year, 4), (month, 2), (day, 2), (hour, 2), (minute, 2), (second, 2)] {
+    for (value, width) in [
+        (year, 4),
+        (month, 2),
+        (day, 2),
+        (hour, 2),
+        (minute, 2),
+        (second, 2),
+    ] {
         push_digits(out, value, width);
     }
 }
@@ -432,7 +439,11 @@ mod tests {
             i64::MAX / 2,
         ] {
             assert_eq!(protocol_time(at), reference(at), "{at}");
-            assert_eq!(protocol_date(at), reference(at)[..reference(at).len() - 6], "{at}");
+            assert_eq!(
+                protocol_date(at),
+                reference(at)[..reference(at).len() - 6],
+                "{at}"
+            );
         }
         let mut out = String::new();
         push_digits(&mut out, 42, 10);

@@ -365,46 +365,48 @@ fn transaction_id_of(appid: &str, created_at: i64, id: i64) -> String {
 }
 
 /// The columns of an order that its result parameters (SPEC §6.1) and the XML
-/// queries' answers are made of. The queries read only these.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderResult {
+/// queries' answers are made of, borrowed from an `order::Model` or, on the direct
+/// SQLite path, from the row being read (so an answer copies no text twice). The
+/// queries read only these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderResult<'a> {
     pub id: i64,
-    pub appid: String,
-    pub out_trade_no: String,
+    pub appid: &'a str,
+    pub out_trade_no: &'a str,
     pub total_fee: i64,
-    pub fee_type: String,
+    pub fee_type: &'a str,
     pub trade_state: i16,
-    pub pay_info: String,
-    pub bank_type: String,
+    pub pay_info: &'a str,
+    pub bank_type: &'a str,
     pub time_end: Option<i64>,
-    pub attach: String,
-    pub buyer_id: String,
-    pub input_charset: String,
+    pub attach: &'a str,
+    pub buyer_id: &'a str,
+    pub input_charset: &'a str,
     pub created_at: i64,
     pub expires_at: i64,
 }
 
-impl OrderResult {
+impl OrderResult<'_> {
     pub fn transaction_id(&self) -> String {
-        transaction_id_of(&self.appid, self.created_at, self.id)
+        transaction_id_of(self.appid, self.created_at, self.id)
     }
 }
 
-impl From<&order::Model> for OrderResult {
-    fn from(order: &order::Model) -> Self {
+impl<'a> From<&'a order::Model> for OrderResult<'a> {
+    fn from(order: &'a order::Model) -> Self {
         Self {
             id: order.id,
-            appid: order.appid.clone(),
-            out_trade_no: order.out_trade_no.clone(),
+            appid: &order.appid,
+            out_trade_no: &order.out_trade_no,
             total_fee: order.total_fee,
-            fee_type: order.fee_type.clone(),
+            fee_type: &order.fee_type,
             trade_state: order.trade_state,
-            pay_info: order.pay_info.clone(),
-            bank_type: order.bank_type.clone(),
+            pay_info: &order.pay_info,
+            bank_type: &order.bank_type,
             time_end: order.time_end,
-            attach: order.attach.clone(),
-            buyer_id: order.buyer_id.clone(),
-            input_charset: order.input_charset.clone(),
+            attach: &order.attach,
+            buyer_id: &order.buyer_id,
+            input_charset: &order.input_charset,
             created_at: order.created_at,
             expires_at: order.expires_at,
         }
@@ -839,23 +841,23 @@ pub enum TestPaymentError {
 /// The order's result parameters (SPEC §6.1), without the signature fields; text
 /// columns are borrowed from `order`.
 pub fn result_params<'a>(
-    order: &'a OrderResult,
+    order: &OrderResult<'a>,
     notify_id: Option<&'a str>,
 ) -> Vec<(&'static str, Cow<'a, str>)> {
     let mut params = Vec::with_capacity(14);
-    params.push(("appid", Cow::Borrowed(order.appid.as_str())));
+    params.push(("appid", Cow::Borrowed(order.appid)));
     if let Some(notify_id) = notify_id {
         params.push(("notify_id", notify_id.into()));
     }
     params.extend([
-        ("out_trade_no", order.out_trade_no.as_str().into()),
+        ("out_trade_no", order.out_trade_no.into()),
         ("transaction_id", order.transaction_id().into()),
         ("total_fee", order.total_fee.to_string().into()),
-        ("fee_type", order.fee_type.as_str().into()),
+        ("fee_type", order.fee_type.into()),
         ("trade_state", order.trade_state.to_string().into()),
         ("trade_mode", "1".into()),
-        ("pay_info", order.pay_info.as_str().into()),
-        ("bank_type", order.bank_type.as_str().into()),
+        ("pay_info", order.pay_info.into()),
+        ("bank_type", order.bank_type.into()),
         (
             "time_end",
             order
@@ -864,9 +866,9 @@ pub fn result_params<'a>(
                 .unwrap_or_default()
                 .into(),
         ),
-        ("attach", order.attach.as_str().into()),
-        ("buyer_id", order.buyer_id.as_str().into()),
-        ("input_charset", order.input_charset.as_str().into()),
+        ("attach", order.attach.into()),
+        ("buyer_id", order.buyer_id.into()),
+        ("input_charset", order.input_charset.into()),
     ]);
     params
 }
@@ -1027,8 +1029,22 @@ fn direct_read<T>(
 
 /// `/gateway/normalorderquery.xml`: the order's current fields plus `is_refund`.
 pub async fn order_query(state: &AppState, params: &Params, now: i64) -> Result<String, GatewayError> {
+    /// What a found order gives: its answer, or that it must be closed first.
+    enum Found {
+        Answer(String),
+        Expired(i64),
+    }
     check_required(params, protocol::ORDER_QUERY_PARAMS)?;
     let app = authenticate(state, params, now).await?;
+    let app = app.as_ref();
+    // Run on the row while it is read (direct reads) or on the loaded model.
+    let answer = |order: OrderResult<'_>| {
+        if order.trade_state == trade_state::CREATED && order.expires_at <= now {
+            return Ok(Found::Expired(order.id));
+        }
+        order_answer(app, &order).map(Found::Answer)
+    };
+    let app_id = app.model.id;
     let found = match (
         params.non_empty("transaction_id"),
         params.non_empty("out_trade_no"),
@@ -1040,14 +1056,14 @@ pub async fn order_query(state: &AppState, params: &Params, now: i64) -> Result<
                     protocol::RULE_TRANSACTION_ID,
                 ));
             };
-            let app_id = app.model.id;
-            match direct_read(state, |reads| reads.order_by_id(app_id, serial)) {
-                // The whole id must match, as in find_by_transaction_id.
-                Some(found) => found.filter(|order| order.transaction_id() == id),
+            // The whole id must match, as in find_by_transaction_id.
+            let matching = |order: OrderResult<'_>| (order.transaction_id() == id).then(|| answer(order));
+            match direct_read(state, |reads| reads.order_by_id(app_id, serial, matching)) {
+                Some(found) => found.flatten(),
                 None => find_by_transaction_id(&state.db, app_id, id)
                     .await?
                     .as_ref()
-                    .map(OrderResult::from),
+                    .map(|order| answer(order.into())),
             }
         }
         (None, Some(no)) => {
@@ -1057,31 +1073,37 @@ pub async fn order_query(state: &AppState, params: &Params, now: i64) -> Result<
                     protocol::RULE_OUT_TRADE_NO,
                 ));
             }
-            let app_id = app.model.id;
-            match direct_read(state, |reads| reads.order_by_out_trade_no(app_id, no)) {
+            match direct_read(state, |reads| reads.order_by_out_trade_no(app_id, no, answer)) {
                 Some(found) => found,
                 None => find_by_out_trade_no(&state.db, app_id, no)
                     .await?
                     .as_ref()
-                    .map(OrderResult::from),
+                    .map(|order| answer(order.into())),
             }
         }
         (None, None) => return Err(GatewayError::missing("out_trade_no")),
     };
     let not_found = || GatewayError::new(protocol::ORDER_NOT_FOUND, "order not found");
-    let mut order = found.ok_or_else(not_found)?;
-    if order.trade_state == trade_state::CREATED && order.expires_at <= now {
-        // Rare: an unpaid order past its expiry is closed now, through its whole row.
-        let model = order::Entity::find_by_id(order.id)
-            .one(&state.db)
-            .await?
-            .ok_or_else(not_found)?;
-        order = OrderResult::from(&close_if_expired(&state.db, model, now).await?);
+    match found.ok_or_else(not_found)?? {
+        Found::Answer(xml) => Ok(xml),
+        Found::Expired(id) => {
+            // Rare: an unpaid order past its expiry is closed now, through its whole row.
+            let model = order::Entity::find_by_id(id)
+                .one(&state.db)
+                .await?
+                .ok_or_else(not_found)?;
+            let closed = close_if_expired(&state.db, model, now).await?;
+            order_answer(app, &OrderResult::from(&closed))
+        }
     }
-    let params = result_params(&order, None);
+}
+
+/// The order query's signed answer for `order`.
+fn order_answer(app: &CachedApp, order: &OrderResult<'_>) -> Result<String, GatewayError> {
+    let params = result_params(order, None);
     let mut fields: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_ref())).collect();
     fields.push(("is_refund", "false"));
-    xml_success(&app, &fields)
+    xml_success(app, &fields)
 }
 
 /// An order with the creation time of one of its notifications (`notified_at`).
@@ -1130,22 +1152,26 @@ pub async fn notify_query(state: &AppState, params: &Params, now: i64) -> Result
     {
         return Err(invalid());
     }
+    let ttl = i64::try_from(state.settings.notify_id_ttl.as_millis()).unwrap_or(i64::MAX);
+    let app = app.as_ref();
+    // Run on the row while it is read (direct reads) or on the loaded model.
+    let answer = |created_at: i64, order: OrderResult<'_>| {
+        if now - created_at > ttl {
+            return Err(invalid());
+        }
+        let params = result_params(&order, Some(notify_id));
+        let fields: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_ref())).collect();
+        xml_success(app, &fields)
+    };
     // When the notification was created, and its order, in one query.
     let app_id = app.model.id;
-    let (created_at, order) = match direct_read(state, |reads| reads.notified_order(app_id, notify_id)) {
+    match direct_read(state, |reads| reads.notified_order(app_id, notify_id, answer)) {
         Some(found) => found,
         None => notified_order(&state.db, app_id, notify_id)
             .await?
-            .map(|(at, order)| (at, OrderResult::from(&order))),
+            .map(|(at, order)| answer(at, OrderResult::from(&order))),
     }
-    .ok_or_else(invalid)?;
-    let ttl = i64::try_from(state.settings.notify_id_ttl.as_millis()).unwrap_or(i64::MAX);
-    if now - created_at > ttl {
-        return Err(invalid());
-    }
-    let params = result_params(&order, Some(notify_id));
-    let fields: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_ref())).collect();
-    xml_success(&app, &fields)
+    .ok_or_else(invalid)?
 }
 
 #[cfg(test)]

@@ -47,6 +47,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use rusqlite::types::Type;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
 use sea_orm::sqlx::sqlite::SqliteConnectOptions;
 
@@ -290,34 +291,48 @@ impl SqliteReads {
         self.with(|connection| connection.prepare_cached(sql)?.query_row(params, map).optional())
     }
 
-    /// The order of app `app_id` with primary key `id`.
-    pub fn order_by_id(&self, app_id: i64, id: i64) -> Result<Option<OrderResult>, Error> {
+    /// `answer` run on the order of app `app_id` with primary key `id`, while it is read.
+    pub fn order_by_id<T>(
+        &self,
+        app_id: i64,
+        id: i64,
+        answer: impl FnOnce(OrderResult<'_>) -> T,
+    ) -> Result<Option<T>, Error> {
         const SQL: &str = concat!(
             "SELECT ",
             order_columns!(),
             " FROM orders o WHERE o.id = ?1 AND o.app_id = ?2"
         );
-        self.one(SQL, (id, app_id), order_from_row)
+        self.one(SQL, (id, app_id), |row| Ok(answer(order_from_row(row)?)))
     }
 
-    /// The order of app `app_id` with this out_trade_no.
-    pub fn order_by_out_trade_no(
+    /// `answer` run on the order of app `app_id` with this out_trade_no, while it is read.
+    pub fn order_by_out_trade_no<T>(
         &self,
         app_id: i64,
         out_trade_no: &str,
-    ) -> Result<Option<OrderResult>, Error> {
+        answer: impl FnOnce(OrderResult<'_>) -> T,
+    ) -> Result<Option<T>, Error> {
         const SQL: &str = concat!(
             "SELECT ",
             order_columns!(),
             " FROM orders o WHERE o.app_id = ?1 AND o.out_trade_no = ?2"
         );
-        self.one(SQL, (app_id, out_trade_no), order_from_row)
+        self.one(SQL, (app_id, out_trade_no), |row| {
+            Ok(answer(order_from_row(row)?))
+        })
     }
 
-    /// For the notification `notify_id` of app `app_id`: when it was created, and its order.
-    pub fn notified_order(&self, app_id: i64, notify_id: &str) -> Result<Option<(i64, OrderResult)>, Error> {
+    /// `answer` run, while they are read, on the creation time of the notification
+    /// `notify_id` of app `app_id` and on its order.
+    pub fn notified_order<T>(
+        &self,
+        app_id: i64,
+        notify_id: &str,
+        answer: impl FnOnce(i64, OrderResult<'_>) -> T,
+    ) -> Result<Option<T>, Error> {
         self.one(NOTIFIED_ORDER_SQL, (notify_id, app_id), |row| {
-            Ok((row.get(ORDER_COLUMN_COUNT)?, order_from_row(row)?))
+            Ok(answer(row.get(ORDER_COLUMN_COUNT)?, order_from_row(row)?))
         })
     }
 }
@@ -325,21 +340,29 @@ impl SqliteReads {
 /// How many columns `order_columns!` names.
 const ORDER_COLUMN_COUNT: usize = 14;
 
-/// An order's result columns from the first [`ORDER_COLUMN_COUNT`] columns of `row`.
-fn order_from_row(row: &Row<'_>) -> Result<OrderResult, Error> {
+/// Text column `index` of `row`, borrowed.
+fn text<'r>(row: &'r Row<'_>, index: usize) -> Result<&'r str, Error> {
+    row.get_ref(index)?
+        .as_str()
+        .map_err(|err| Error::FromSqlConversionFailure(index, Type::Text, Box::new(err)))
+}
+
+/// An order's result columns from the first [`ORDER_COLUMN_COUNT`] columns of `row`,
+/// its text borrowed from the row.
+fn order_from_row<'r>(row: &'r Row<'_>) -> Result<OrderResult<'r>, Error> {
     Ok(OrderResult {
         id: row.get(0)?,
-        appid: row.get(1)?,
-        out_trade_no: row.get(2)?,
+        appid: text(row, 1)?,
+        out_trade_no: text(row, 2)?,
         total_fee: row.get(3)?,
-        fee_type: row.get(4)?,
+        fee_type: text(row, 4)?,
         trade_state: row.get(5)?,
-        pay_info: row.get(6)?,
-        bank_type: row.get(7)?,
+        pay_info: text(row, 6)?,
+        bank_type: text(row, 7)?,
         time_end: row.get(8)?,
-        attach: row.get(9)?,
-        buyer_id: row.get(10)?,
-        input_charset: row.get(11)?,
+        attach: text(row, 9)?,
+        buyer_id: text(row, 10)?,
+        input_charset: text(row, 11)?,
         created_at: row.get(12)?,
         expires_at: row.get(13)?,
     })
