@@ -338,7 +338,7 @@ pub fn push_protocol_time(out: &mut String, unix_ms: i64) {
 /// Appends `value` (not negative, with at most `width` digits) as exactly `width`
 /// decimal digits, zero-padded.
 pub fn push_digits(out: &mut String, value: i64, width: u32) {
-    let mut unit = 10_i64.pow(width.saturating_sub(1));
+    let mut unit = 10_i64.pow(width) / 10;
     while unit > 0 {
         let digit = u32::try_from(value / unit % 10).unwrap_or(0);
         out.push(char::from_digit(digit, 10).unwrap_or('0'));
@@ -447,7 +447,9 @@ mod tests {
         }
         let mut out = String::new();
         push_digits(&mut out, 42, 10);
-        assert_eq!(out, "0000000042");
+        push_digits(&mut out, 7, 0);
+        push_digits(&mut out, 9_999_999_999, 10);
+        assert_eq!(out, "00000000429999999999");
     }
 
     #[test]
