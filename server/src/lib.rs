@@ -242,6 +242,13 @@ async fn tend_sqlite(state: AppState) {
         if size <= WAL_LIMIT {
             continue;
         }
+        // First copy what can be copied while payments go on: a passive checkpoint
+        // blocks no writer, and it leaves the truncating one, which holds the writers
+        // back for its copy and sync, little to do.
+        let backfill = Arc::clone(&reads);
+        if let Ok(Err(err)) = tokio::task::spawn_blocking(move || backfill.backfill()).await {
+            tracing::debug!(%err, wal_bytes = size, "passive WAL checkpoint failed");
+        }
         let _gate = state.writes.enter().await;
         let checkpoint = Arc::clone(&reads);
         match tokio::task::spawn_blocking(move || checkpoint.checkpoint()).await {

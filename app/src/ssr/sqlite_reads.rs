@@ -256,6 +256,18 @@ impl SqliteReads {
     /// when it is done; `false` when a connection was still busy (try again later).
     /// It blocks for the copy and the wait: call it off the async workers.
     pub fn checkpoint(&self) -> Result<bool, Error> {
+        self.run_checkpoint("TRUNCATE", CHECKPOINT_WAIT)
+    }
+
+    /// Copies as much of the WAL into the database as no reader still needs, without
+    /// waiting for or blocking anyone (SQLite's `PASSIVE` checkpoint). Run before
+    /// [`Self::checkpoint`] while writers go on, it leaves that one, which keeps the
+    /// writers out, little to copy and to sync. `true` when the whole WAL was copied.
+    pub fn backfill(&self) -> Result<bool, Error> {
+        self.run_checkpoint("PASSIVE", Duration::ZERO)
+    }
+
+    fn run_checkpoint(&self, mode: &str, wait: Duration) -> Result<bool, Error> {
         self.checkpointing.store(true, Ordering::Release);
         self.release_idle(Duration::ZERO);
         let done = (|| {
@@ -263,9 +275,13 @@ impl SqliteReads {
                 &self.path,
                 OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )?;
-            connection.busy_timeout(CHECKPOINT_WAIT)?;
-            let busy: i64 = connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
-            Ok(busy == 0)
+            connection.busy_timeout(wait)?;
+            // (busy, frames in the WAL, frames copied): -1 frames when not in WAL mode.
+            let (busy, frames, copied): (i64, i64, i64) =
+                connection.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })?;
+            Ok(busy == 0 && frames == copied)
         })();
         self.checkpointing.store(false, Ordering::Release);
         done
@@ -485,6 +501,38 @@ mod tests {
         writer.execute_batch("COMMIT").unwrap();
         assert!(reads.checkpoint().unwrap());
         assert_eq!(x(&reads), Some(2));
+    }
+
+    #[test]
+    fn a_backfill_copies_what_no_reader_needs_and_never_waits() {
+        let (dir, writer, reads) = database();
+        // A reader outside the pool (another process, say) holds an old snapshot.
+        let other = Connection::open(dir.path().join("t.db")).unwrap();
+        other.execute_batch("BEGIN").unwrap();
+        let _: i64 = other
+            .query_row("SELECT x FROM t WHERE id = 1", [], |row| row.get(0))
+            .unwrap();
+        for n in 0..200 {
+            writer.execute("INSERT INTO t (x) VALUES (?1)", [n]).unwrap();
+        }
+        // And a writer is in the middle of a transaction.
+        writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let started = Instant::now();
+        assert!(!reads.backfill().unwrap(), "the old snapshot still needs the WAL");
+        assert!(started.elapsed() < CHECKPOINT_WAIT);
+        other.execute_batch("COMMIT").unwrap();
+        assert!(reads.backfill().unwrap(), "nothing needs the WAL now");
+        assert!(started.elapsed() < CHECKPOINT_WAIT);
+        // A backfill leaves the WAL's file alone; the truncating checkpoint (which
+        // waits for the writer) then has nothing left to copy.
+        assert!(reads.wal_size() > 0);
+        writer.execute_batch("COMMIT").unwrap();
+        assert!(reads.checkpoint().unwrap());
+        assert_eq!(reads.wal_size(), 0);
+        let rows: i64 = writer
+            .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(rows, 201);
     }
 
     #[test]
