@@ -272,7 +272,8 @@ pub mod trade_state {
     }
 }
 
-/// Unpaid orders without `time_expire` close this long after creation.
+/// Unpaid orders close this long after creation at the latest, sooner when `time_expire`
+/// says so (SPEC §6.1).
 pub const DEFAULT_ORDER_LIFETIME_MS: i64 = 2 * 3600 * 1000;
 
 const UTC8_MS: i64 = 8 * 3600 * 1000;

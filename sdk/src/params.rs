@@ -243,6 +243,37 @@ impl<'a> IntoIterator for &'a Params {
     }
 }
 
+/// `url` with `query` added to its query string: after `?`, or after `&` when the URL has
+/// a query already, and before any `#fragment` (which a browser keeps and an HTTP client
+/// drops, so parameters after it would never reach the server).
+///
+/// ```
+/// use sdk::params::append_query;
+/// assert_eq!(append_query("https://shop.example/ret", "a=1"), "https://shop.example/ret?a=1");
+/// assert_eq!(append_query("https://shop.example/ret?from=pay", "a=1"), "https://shop.example/ret?from=pay&a=1");
+/// assert_eq!(append_query("https://shop.example/#/paid", "a=1"), "https://shop.example/?a=1#/paid");
+/// ```
+pub fn append_query(url: &str, query: &str) -> String {
+    let (base, fragment) = match url.split_once('#') {
+        Some((base, fragment)) => (base, Some(fragment)),
+        None => (url, None),
+    };
+    let separator = match base.rfind('?') {
+        None => "?",
+        Some(at) if at + 1 == base.len() || base.ends_with('&') => "",
+        Some(_) => "&",
+    };
+    let mut out = String::with_capacity(url.len() + query.len() + 2);
+    out.push_str(base);
+    out.push_str(separator);
+    out.push_str(query);
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
+    out
+}
+
 fn check_name(name: &str) -> Result<(), ParamsError> {
     if name.is_empty() || name.len() > 64 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return Err(ParamsError::BadName(name.to_owned()));
@@ -383,5 +414,25 @@ mod tests {
         let params = Params::parse_parts(&[b"appid=1", b"body=x"]).unwrap();
         assert_eq!(params.len(), 2);
         assert!(Params::parse_parts(&[b"appid=1", b"appid=2"]).is_err());
+    }
+
+    #[test]
+    fn append_query_joins_after_a_bare_question_mark_or_ampersand() {
+        assert_eq!(
+            append_query("https://a.example/?", "x=1"),
+            "https://a.example/?x=1"
+        );
+        assert_eq!(
+            append_query("https://a.example/?a=1&", "x=1"),
+            "https://a.example/?a=1&x=1"
+        );
+        assert_eq!(
+            append_query("https://a.example/p?a=1#f?g&h", "x=1"),
+            "https://a.example/p?a=1&x=1#f?g&h"
+        );
+        assert_eq!(
+            append_query("https://a.example/#", "x=1"),
+            "https://a.example/?x=1#"
+        );
     }
 }

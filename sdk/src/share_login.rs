@@ -114,22 +114,10 @@ impl ShareLoginState {
 
     /// `app_url` with the signed parameters appended to its query (before any `#fragment`).
     pub fn url(&self, app_url: &str, key: &str) -> Result<String> {
-        let query = self.to_params(key)?.to_query();
-        let (base, fragment) = match app_url.split_once('#') {
-            Some((base, fragment)) => (base, Some(fragment)),
-            None => (app_url, None),
-        };
-        let separator = match base.rfind('?') {
-            None => "?",
-            Some(at) if at + 1 == base.len() || base.ends_with('&') => "",
-            Some(_) => "&",
-        };
-        let mut url = format!("{base}{separator}{query}");
-        if let Some(fragment) = fragment {
-            url.push('#');
-            url.push_str(fragment);
-        }
-        Ok(url)
+        Ok(crate::params::append_query(
+            app_url,
+            &self.to_params(key)?.to_query(),
+        ))
     }
 
     /// The app the login is for.

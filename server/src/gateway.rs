@@ -47,24 +47,37 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
+/// Why a request body was not read, as a retcode and the HTTP status to answer with:
+/// 413 over the limit, 400 for a body that broke off.
+fn unreadable_body(rejection: &BytesRejection) -> (StatusCode, GatewayError) {
+    let status = rejection.status();
+    let retmsg = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "the request body is over 64 KiB"
+    } else {
+        "the request body could not be read"
+    };
+    (status, GatewayError::new(protocol::MALFORMED, retmsg))
+}
+
 /// The request's parameters: the query string, plus the form body of a POST.
 fn read_params(
     text: &CashierText,
     query: Option<&str>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Params, Box<Response>> {
-    let too_large = |what: &str| {
-        let mut response = error_page(
-            text,
-            &GatewayError::new(protocol::MALFORMED, format!("the {what} is over 64 KiB")),
-        );
-        *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+    let failed = |status: StatusCode, err: &GatewayError| {
+        let mut response = error_page(text, err);
+        *response.status_mut() = status;
         Box::new(response)
     };
-    let body = body.map_err(|_| too_large("request body"))?;
+    let body = body.map_err(|rejection| {
+        let (status, err) = unreadable_body(&rejection);
+        failed(status, &err)
+    })?;
     let query = query.unwrap_or_default();
     if query.len() > BODY_LIMIT {
-        return Err(too_large("query string"));
+        let err = GatewayError::new(protocol::MALFORMED, "the query string is over 64 KiB");
+        return Err(failed(StatusCode::PAYLOAD_TOO_LARGE, &err));
     }
     Params::parse_parts(&[query.as_bytes(), &body])
         .map_err(|err| Box::new(error_page(text, &GatewayError::from(err))))
@@ -310,7 +323,12 @@ pub async fn cashier(
     let text = cashier_text(&headers);
     let body = match body {
         Ok(body) => body,
-        Err(rejection) => return (rejection.status(), rejection.body_text()).into_response(),
+        Err(rejection) => {
+            let (status, err) = unreadable_body(&rejection);
+            let mut response = error_page(&text, &err);
+            *response.status_mut() = status;
+            return response;
+        }
     };
     let form: CashierForm = match serde_urlencoded_form(&body) {
         Some(form) => form,
@@ -455,9 +473,9 @@ async fn xml_endpoint(
     let body = match body {
         Ok(body) => body,
         Err(rejection) => {
-            let err = GatewayError::new(protocol::MALFORMED, "the request body is over 64 KiB");
+            let (status, err) = unreadable_body(&rejection);
             let mut response = xml(gateway::xml_error(&err));
-            *response.status_mut() = rejection.status();
+            *response.status_mut() = status;
             return response;
         }
     };

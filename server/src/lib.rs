@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
@@ -176,7 +177,11 @@ pub fn router(state: AppState, store: DbSessionStore, config: &Config) -> Router
         .route("/healthz", get(|| async { "ok" }))
         .route(demo::RECEIVER_PATH, get(demo::receive).post(demo::receive))
         .route("/inbox/{token}", get(inbox::receive).post(inbox::receive))
-        .merge(gateway::routes());
+        .merge(gateway::routes())
+        // Over the limit, the body extractors fail and the gateway answers its own 413
+        // (an XML answer or an error page with a retcode); RequestBodyLimitLayer would
+        // answer a plain-text one before any handler ran.
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
     let portal = Router::new()
         .route("/signup", post(auth::signup))
         .route("/login", post(auth::login))
@@ -205,10 +210,10 @@ pub fn router(state: AppState, store: DbSessionStore, config: &Config) -> Router
             guard::AllowedOrigin::new(&config.public_url),
             guard::same_origin_only,
         ))
-        .layer(sessions);
+        .layer(sessions)
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     public
         .merge(portal)
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

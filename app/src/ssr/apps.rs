@@ -734,6 +734,5 @@ pub async fn share_login_url(
     )
     .await
     .map_err(AppsError::from)?;
-    let separator = if app_url.contains('?') { '&' } else { '?' };
-    Ok(format!("{app_url}{separator}{}", params.to_query()))
+    Ok(sdk::params::append_query(&app_url, &params.to_query()))
 }

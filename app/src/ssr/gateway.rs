@@ -536,9 +536,13 @@ fn order_row(app: &app::Model, input: &PayInput, scenario: &str, now: i64) -> or
         goods_tag: Set(input.goods_tag.clone()),
         buyer_id: Set(input.buyer_id.clone()),
         time_start: Set(input.time_start.clone()),
-        expires_at: Set(input
-            .time_expire
-            .unwrap_or(now + protocol::DEFAULT_ORDER_LIFETIME_MS)),
+        // SPEC §6.1: closed at time_expire, and in any case 2 h after creation.
+        expires_at: Set({
+            let lifetime_end = now + protocol::DEFAULT_ORDER_LIFETIME_MS;
+            input
+                .time_expire
+                .map_or(lifetime_end, |expire| expire.min(lifetime_end))
+        }),
         trade_state: Set(trade_state::CREATED),
         pay_info: Set(String::new()),
         scenario: Set(scenario.into()),
@@ -554,7 +558,9 @@ fn order_row(app: &app::Model, input: &PayInput, scenario: &str, now: i64) -> or
 ///
 /// The unique index on (app, out_trade_no) makes concurrent requests agree on one
 /// order. The same total_fee and body give the same order; different ones give
-/// 88000009. A closed or expired order gives 88000011.
+/// 88000009. A closed or expired order gives 88000011, and so does a request whose
+/// `time_expire` has passed, unless the order it names was paid or failed before: that
+/// one shows its result.
 pub async fn create_or_find_order(
     db: &DatabaseConnection,
     app: &app::Model,
@@ -563,10 +569,15 @@ pub async fn create_or_find_order(
     now: i64,
 ) -> Result<order::Model, GatewayError> {
     if input.time_expire.is_some_and(|expire| expire <= now) {
-        return Err(GatewayError::new(
-            protocol::ORDER_CLOSED,
-            "order closed: time_expire has passed",
-        ));
+        let settled = find_by_out_trade_no(db, app.id, &input.out_trade_no)
+            .await?
+            .filter(|order| {
+                same_order(order, &input)
+                    && matches!(order.trade_state, trade_state::PAID | trade_state::FAILED)
+            });
+        return settled.ok_or_else(|| {
+            GatewayError::new(protocol::ORDER_CLOSED, "order closed: time_expire has passed")
+        });
     }
     let row = order_row(app, &input, scenario, now);
     // One round trip: INSERT … ON CONFLICT DO NOTHING RETURNING *; no row back means
@@ -587,7 +598,7 @@ pub async fn create_or_find_order(
             let existing = find_by_out_trade_no(db, app.id, &input.out_trade_no)
                 .await?
                 .ok_or_else(|| GatewayError::busy("conflicting order vanished"))?;
-            if existing.total_fee != input.total_fee || existing.body != input.body {
+            if !same_order(&existing, &input) {
                 return Err(GatewayError::new(
                     protocol::OUT_TRADE_NO_REUSED,
                     format!(
@@ -607,6 +618,11 @@ pub async fn create_or_find_order(
         ));
     }
     Ok(order)
+}
+
+/// Whether a pay request names `order` again: the same total_fee and body (SPEC §6.1).
+fn same_order(order: &order::Model, input: &PayInput) -> bool {
+    order.total_fee == input.total_fee && order.body == input.body
 }
 
 /// What the tester chose in the cashier.
@@ -932,8 +948,7 @@ pub fn return_url(
     let base = url::Url::parse(&order.return_url)
         .map(String::from)
         .map_err(GatewayError::busy)?;
-    let separator = if base.contains('?') { '&' } else { '?' };
-    Ok(format!("{base}{separator}{}", params.to_query()))
+    Ok(sdk::params::append_query(&base, &params.to_query()))
 }
 
 /// An XML answer (SPEC §6.2, §6.3): `<root>` with one element per field, escaped.

@@ -212,8 +212,7 @@ pub async fn send(state: &AppState, method: &str, url: &str, query: &str) -> Out
             .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(query.to_owned())
     } else {
-        let separator = if url.contains('?') { '&' } else { '?' };
-        state.http.get(format!("{url}{separator}{query}"))
+        state.http.get(sdk::params::append_query(url, query))
     };
     match request.timeout(timeout).send().await {
         Err(err) => classify_error(&err, timeout),

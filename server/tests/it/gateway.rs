@@ -257,6 +257,8 @@ db_tests!(
     one_isv_cannot_query_another_isvs_orders,
     private_targets_are_refused_when_blocking_is_on,
     an_order_query_closes_an_expired_unpaid_order,
+    parameters_go_before_a_urls_fragment,
+    orders_close_after_two_hours_and_paid_ones_stay_shown,
 );
 
 async fn an_order_query_closes_an_expired_unpaid_order(backend: Backend) {
@@ -290,6 +292,68 @@ async fn an_order_query_closes_an_expired_unpaid_order(backend: Backend) {
     let again = merchant.order_query(by_no()).await;
     assert_eq!(again.trade_state(), Some(TradeState::Closed));
     assert_eq!(again.transaction_id(), Some(transaction_id.as_str()));
+}
+
+async fn orders_close_after_two_hours_and_paid_ones_stay_shown(backend: Backend) {
+    use app::ssr::clock::ManualClock;
+
+    let db = TestDb::new(backend).await;
+    let start_ms = 1_800_000_000_000;
+    let clock = Arc::new(ManualClock::new(start_ms));
+    let app = crate::helpers::spawn_app_with_clock(&db, Arc::default(), &[], clock.clone()).await;
+    let merchant = Merchant::signed_up(app, "lifetime@example.com").await;
+    let at = |ms: i64| time::OffsetDateTime::from_unix_timestamp(ms / 1000).unwrap();
+    // A day's time_expire does not keep an unpaid order open past 2 h (SPEC §6.1).
+    let late = merchant
+        .pay("late-1", "http://127.0.0.1:9/notify")
+        .time_expire(at(start_ms + 24 * 3600 * 1000))
+        .url(&merchant.base)
+        .unwrap();
+    let (transaction_id, token) = merchant.open_cashier(&late).await;
+    // Paid in time: an order whose time_expire is 10 minutes away.
+    let soon = merchant
+        .pay("soon-1", "http://127.0.0.1:9/notify")
+        .time_expire(at(start_ms + 600_000))
+        .url(&merchant.base)
+        .unwrap();
+    let (soon_id, soon_token) = merchant.open_cashier(&soon).await;
+    assert_eq!(
+        merchant.cashier(&soon_id, &soon_token, "pay").await.status(),
+        StatusCode::FOUND
+    );
+
+    clock.advance(2 * 3600 * 1000 - 1000);
+    let query = || OrderQueryRequest::new(&merchant.appid, &merchant.key).transaction_id(&transaction_id);
+    assert_eq!(
+        merchant.order_query(query()).await.trade_state(),
+        Some(TradeState::Created)
+    );
+    clock.advance(1000);
+    assert_eq!(
+        merchant.order_query(query()).await.trade_state(),
+        Some(TradeState::Closed)
+    );
+    let reopened = merchant.get(&late).await;
+    assert_eq!(reopened.status(), StatusCode::GONE);
+    assert_eq!(page_retcode(&reopened.text().await.unwrap()), 88000011);
+    let refused = merchant.cashier(&transaction_id, &token, "pay").await;
+    assert_eq!(refused.status(), StatusCode::GONE);
+
+    // Past its time_expire, the paid order's pay URL still shows that it is paid.
+    let again = merchant.get(&soon).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert!(again.text().await.unwrap().contains("Already paid"));
+    // A new order with a past time_expire is not created.
+    let expired = merchant
+        .pay("never-1", "http://127.0.0.1:9/notify")
+        .time_expire(at(start_ms))
+        .url(&merchant.base)
+        .unwrap();
+    let response = merchant.get(&expired).await;
+    assert_eq!(response.status(), StatusCode::GONE);
+    let never = OrderQueryRequest::new(&merchant.appid, &merchant.key).out_trade_no("never-1");
+    let xml = merchant.xml(&never.url(&merchant.base).unwrap()).await;
+    assert_eq!(xml_retcode(&xml), 88221009);
 }
 
 async fn a_payment_flows_from_pay_url_to_return_notify_and_queries(backend: Backend) {
@@ -655,16 +719,36 @@ async fn oversized_and_hostile_input_get_clean_answers(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // The gateway's own answer, with a retcode, not a bare 413.
+    let html = response.text().await.unwrap();
+    assert_eq!(page_retcode(&html), 88000002, "{html}");
+    assert!(html.contains("over 64 KiB"), "{html}");
     let response = merchant
         .app
         .client
-        .post(merchant.app.url("/gateway/normalorderquery.xml"))
+        .post(merchant.app.url("/gateway/cashier"))
         .header("connection", "close")
-        .body(format!("appid={big}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={big}"))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(page_retcode(&response.text().await.unwrap()), 88000002);
+    for path in ["/gateway/normalorderquery.xml", "/gateway/verifynotifyid.xml"] {
+        let response = merchant
+            .app
+            .client
+            .post(merchant.app.url(path))
+            .header("connection", "close")
+            .body(format!("appid={big}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(response.headers()["content-type"], "text/xml; charset=UTF-8");
+        assert_eq!(xml_retcode(&response.text().await.unwrap()), 88000002, "{path}");
+    }
 
     let hostile = [
         "appid=1%27%20OR%201=1--&sign=x",
@@ -938,6 +1022,59 @@ async fn share_login_opens_the_app_with_a_signed_user(backend: Backend) {
     assert!(ShareLoginState::verify(query, &"a".repeat(32), now).is_err());
     let audit = merchant.app.get_html("/audit").await;
     assert!(audit.contains("app.share_login"), "{audit}");
+}
+
+async fn parameters_go_before_a_urls_fragment(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "fragment@example.com").await;
+    // Notifications by GET, so their parameters travel in the URL too.
+    let mut form = crate::helpers::app_form("Tea shop");
+    form.retain(|(name, _)| *name != "notify_method");
+    form.push(("notify_method", "GET".into()));
+    form.push(("app_url", "https://shop.example/enter#/welcome".into()));
+    let edit: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    see_other(
+        &merchant
+            .app
+            .post_form(&format!("/apps/{}/edit", merchant.appid), &edit)
+            .await,
+    );
+    let receiver = Receiver::start("success").await;
+    let url = merchant
+        .pay("fragment-1", &format!("{}#ignored", receiver.url))
+        .return_url("https://shop.example/return#/paid")
+        .url(&merchant.base)
+        .unwrap();
+    let (transaction_id, token) = merchant.open_cashier(&url).await;
+    let paid = merchant.cashier(&transaction_id, &token, "pay").await;
+    let location = paid.headers()[LOCATION].to_str().unwrap().to_owned();
+    let query = location
+        .strip_prefix("https://shop.example/return?")
+        .and_then(|rest| rest.strip_suffix("#/paid"))
+        .unwrap_or_else(|| panic!("the parameters sit before the fragment: {location}"));
+    assert!(
+        PayResponse::parse(query, &merchant.key)
+            .unwrap()
+            .is_pay_successful()
+    );
+
+    // An HTTP client drops the fragment; the parameters before it still arrive.
+    let (method, got) = receiver.wait_for(1).await;
+    assert_eq!(method, "GET");
+    let notified = PayResponse::parse(&got, &merchant.key).expect("a signed notification");
+    assert_eq!(notified.transaction_id(), Some(transaction_id.as_str()));
+
+    let response = merchant
+        .app
+        .post_form(&format!("/apps/{}/share-login", merchant.appid), &[])
+        .await;
+    let location = see_other(&response);
+    let query = location
+        .strip_prefix("https://shop.example/enter?")
+        .and_then(|rest| rest.strip_suffix("#/welcome"))
+        .unwrap_or_else(|| panic!("the parameters sit before the fragment: {location}"));
+    let now = time::OffsetDateTime::now_utc();
+    ShareLoginState::verify(query, &merchant.key, now).expect("a signed share-login");
 }
 
 async fn one_isv_cannot_query_another_isvs_orders(backend: Backend) {

@@ -28,7 +28,7 @@ pub struct Model {
     pub buyer_id: String,
     /// `time_start` as the request gave it (`yyyyMMddHHmmss`), or empty.
     pub time_start: String,
-    /// When an unpaid order closes: `time_expire`, or two hours after creation.
+    /// When an unpaid order closes: two hours after creation, or `time_expire` if sooner.
     pub expires_at: i64,
     /// SPEC §6.1: 0 paid, 1 created, 2 failed, 3 closed, 4 refunded.
     pub trade_state: i16,
