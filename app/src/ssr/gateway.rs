@@ -102,8 +102,8 @@ pub fn check_required(params: &Params, spec: &[Param]) -> Result<(), GatewayErro
     }
 }
 
-/// The app a signed request is for, once appid, status, rate, sign_type and
-/// signature have been checked, read through the per-process app cache.
+/// The app a signed request is for, once appid, status, sign_type, signature and then
+/// the rate limit have been checked, read through the per-process app cache.
 pub async fn authenticate(
     state: &AppState,
     params: &Params,
