@@ -52,6 +52,22 @@ impl Flash {
         }
     }
 
+    /// The flash with each typed value cut to [`Flash::MAX_VALUE`] characters, so that a
+    /// form posted with a huge value (anyone can post the login form) stores a small
+    /// session: no field accepts more, so a longer value has an error to show anyway.
+    pub fn bounded(mut self) -> Self {
+        for value in self.values.values_mut() {
+            if let Some((cut, _)) = value.char_indices().nth(Self::MAX_VALUE) {
+                value.truncate(cut);
+            }
+        }
+        self
+    }
+
+    /// The most characters of a typed value a flash keeps: the longest field, an app's
+    /// description, takes 1,000.
+    pub const MAX_VALUE: usize = 1000;
+
     /// What the user typed into `field` (empty if nothing).
     pub fn value(&self, field: &str) -> String {
         self.values.get(field).cloned().unwrap_or_default()

@@ -9,11 +9,25 @@ use std::time::{Duration, Instant};
 
 /// Entries younger than `ttl`; above `max` entries the map starts over (this bounds
 /// memory; an entry is only ever a saved query).
+///
+/// Expired entries are swept out whenever the map has doubled since the last sweep (and
+/// holds at least [`SWEEP_FROM`] entries), so the expired ones never outnumber the fresh
+/// ones by much, however far below `max` the map stays.
 #[derive(Debug)]
 pub struct TtlMap<K, V> {
     ttl: Duration,
     max: usize,
-    entries: Mutex<HashMap<K, (Instant, V)>>,
+    entries: Mutex<Entries<K, V>>,
+}
+
+/// The smallest size at which a [`TtlMap`] sweeps out expired entries.
+const SWEEP_FROM: usize = 1024;
+
+#[derive(Debug)]
+struct Entries<K, V> {
+    map: HashMap<K, (Instant, V)>,
+    /// The size at which the next insert sweeps.
+    sweep_at: usize,
 }
 
 impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
@@ -22,7 +36,10 @@ impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
         Self {
             ttl,
             max,
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries {
+                map: HashMap::new(),
+                sweep_at: SWEEP_FROM,
+            }),
         }
     }
 
@@ -33,17 +50,15 @@ impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
         Q: Hash + Eq + ?Sized,
     {
         let entries = self.lock();
-        let (stored, value) = entries.get(key)?;
+        let (stored, value) = entries.map.get(key)?;
         (stored.elapsed() < self.ttl).then(|| value.clone())
     }
 
     /// Stores `value` under `key`, fresh from now.
     pub fn insert(&self, key: K, value: V) {
         let mut entries = self.lock();
-        if entries.len() >= self.max {
-            entries.clear();
-        }
-        entries.insert(key, (Instant::now(), value));
+        self.make_room(&mut entries);
+        entries.map.insert(key, (Instant::now(), value));
     }
 
     /// Stores `value` under `key` unless a fresh entry is there: a value read from the
@@ -51,15 +66,32 @@ impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
     pub fn insert_if_absent(&self, key: K, value: V) {
         let mut entries = self.lock();
         if entries
+            .map
             .get(&key)
             .is_some_and(|(stored, _)| stored.elapsed() < self.ttl)
         {
             return;
         }
-        if entries.len() >= self.max {
-            entries.clear();
+        self.make_room(&mut entries);
+        entries.map.insert(key, (Instant::now(), value));
+    }
+
+    /// Before an insert: sweeps out expired entries once the map has doubled since the
+    /// last sweep, and starts over when it is full of fresh ones.
+    fn make_room(&self, entries: &mut Entries<K, V>) {
+        if entries.map.len() >= entries.sweep_at.min(self.max) {
+            entries.map.retain(|_, (stored, _)| stored.elapsed() < self.ttl);
+            entries.sweep_at = (2 * entries.map.len()).max(SWEEP_FROM);
         }
-        entries.insert(key, (Instant::now(), value));
+        if entries.map.len() >= self.max {
+            entries.map.clear();
+        }
+    }
+
+    /// How many entries the map holds, expired ones included.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.lock().map.len()
     }
 
     /// Forgets `key`.
@@ -68,10 +100,10 @@ impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.lock().remove(key);
+        self.lock().map.remove(key);
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<K, (Instant, V)>> {
+    fn lock(&self) -> MutexGuard<'_, Entries<K, V>> {
         // A panic while holding the lock cannot leave the map inconsistent: take it anyway.
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -102,6 +134,24 @@ mod tests {
         std::thread::sleep(Duration::from_millis(60));
         map.insert_if_absent(1, "read now");
         assert_eq!(map.get(&1), Some("read now"), "an expired entry is replaced");
+    }
+
+    #[test]
+    fn expired_entries_are_swept_long_before_the_map_is_full() {
+        let map = TtlMap::new(Duration::from_millis(20), 100_000);
+        for n in 0..SWEEP_FROM {
+            map.insert(n, n);
+        }
+        std::thread::sleep(Duration::from_millis(30));
+        // The next insert finds the map at the sweep size: the expired entries go.
+        map.insert(SWEEP_FROM, 0);
+        assert_eq!(map.len(), 1);
+        // Fresh entries stay, and the next sweep waits for the map to double.
+        for n in 0..3 * SWEEP_FROM {
+            map.insert(n, n);
+        }
+        assert!(map.len() >= 3 * SWEEP_FROM - 1, "{}", map.len());
+        assert_eq!(map.get(&7), Some(7));
     }
 
     #[test]

@@ -172,7 +172,7 @@ async fn log_in(
 }
 
 pub async fn flash_and_redirect(session: &Session, flash: Flash, to: &str) -> Response {
-    if let Err(err) = session.insert(FLASH_KEY, flash).await {
+    if let Err(err) = session.insert(FLASH_KEY, flash.bounded()).await {
         tracing::error!(%err, "cannot store the flash message");
     }
     Redirect::to(to).into_response()

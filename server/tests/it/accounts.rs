@@ -17,7 +17,37 @@ db_tests!(
     ten_failures_for_one_account_lock_it_until_the_window_passes,
     ten_failures_from_one_ip_lock_it,
     a_session_survives_a_server_restart,
+    a_huge_typed_value_is_not_kept_in_the_session,
 );
+
+async fn a_huge_typed_value_is_not_kept_in_the_session(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let visitor = spawn_app(&db).await;
+    let huge = format!("{}@example.com", "a".repeat(60 * 1024));
+    assert_eq!(
+        see_other(&visitor.login(&huge, "wrong password!").await),
+        "/login"
+    );
+    assert_eq!(
+        see_other(&visitor.signup(&huge, PASSWORD, &"n".repeat(2000)).await),
+        "/signup"
+    );
+    let conn = db.connect().await;
+    let row = conn
+        .query_one(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT COUNT(*) AS n, CAST(MAX(LENGTH(data)) AS BIGINT) AS longest FROM sessions",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.try_get::<i64>("", "n").unwrap() >= 1);
+    let longest = row.try_get::<i64>("", "longest").unwrap();
+    assert!(longest < 4 * 1024, "a session of {longest} bytes");
+    // What was typed still comes back, cut to what a field can hold.
+    let html = visitor.get_html("/signup").await;
+    assert!(html.contains(&"a".repeat(990)) && !html.contains(&"a".repeat(1001)));
+}
 
 async fn sign_up_logs_in_and_lands_on_apps(backend: Backend) {
     let db = TestDb::new(backend).await;
