@@ -4,6 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::Method;
+use sdk::params::Params;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 
@@ -13,7 +14,6 @@ use app::ssr::auth::{Email, IsvName, Password, create_account, load_user};
 use app::ssr::db::{app as app_entity, demo_receipt, order, setting, user};
 use app::ssr::gateway;
 use app::ssr::keys::MasterKey;
-use app::ssr::now_ms;
 use app::ssr::state::AppState;
 
 use crate::error::{Error, Result};
@@ -167,23 +167,25 @@ fn open_password(master: &MasterKey, sealed: &str) -> Result<String> {
     String::from_utf8(bytes).map_err(internal)
 }
 
-/// `GET|POST /demo/notify`: records what arrived and answers `success`.
+/// `GET|POST /demo/notify`: records a notification signed by its app's key and answers
+/// `success`, as a merchant would; anything else (unsigned, a wrong signature, an
+/// unknown appid) gets `fail` and is not recorded, so nobody can put receipts on another
+/// ISV's app page.
 pub async fn receive(
     State(state): State<AppState>,
     method: Method,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> &'static str {
-    let raw = if method == Method::POST {
-        String::from_utf8_lossy(&body).into_owned()
+    let raw: &[u8] = if method == Method::POST {
+        &body
     } else {
-        query.unwrap_or_default()
+        query.as_deref().unwrap_or_default().as_bytes()
     };
-    let appid = url::form_urlencoded::parse(raw.as_bytes())
-        .find(|(name, _)| name == "appid")
-        .map(|(_, value)| value.chars().take(10).collect())
-        .unwrap_or_default();
-    let mut params = raw;
+    let Some(appid) = signed_by_its_app(&state, raw).await else {
+        return "fail";
+    };
+    let mut params = String::from_utf8_lossy(raw).into_owned();
     if params.len() > MAX_STORED {
         let mut end = MAX_STORED;
         while !params.is_char_boundary(end) {
@@ -195,7 +197,7 @@ pub async fn receive(
         appid: Set(appid),
         method: Set(method.as_str().chars().take(8).collect()),
         params: Set(params),
-        received_at: Set(now_ms()),
+        received_at: Set(state.clock.now_ms()),
         ..Default::default()
     };
     if let Err(err) = row.insert(&state.db).await {
@@ -203,4 +205,25 @@ pub async fn receive(
         tracing::error!(%err, "demo receiver cannot record a notification");
     }
     "success"
+}
+
+/// The appid of a notification whose signature one of that app's verifying keys
+/// confirms; `None` for anything else.
+async fn signed_by_its_app(state: &AppState, raw: &[u8]) -> Option<String> {
+    let params = Params::parse_parts(&[raw]).ok()?;
+    let appid = params.non_empty("appid")?;
+    let sign = params.non_empty("sign")?;
+    let app = match state.apps.get(&state.db, &state.master_key, appid).await {
+        Ok(app) => app?,
+        Err(err) => {
+            tracing::error!(%err, "demo receiver cannot read the app");
+            return None;
+        }
+    };
+    app.verifying_keys(state.clock.now_ms())
+        .iter()
+        .any(|(_, key)| {
+            sdk::sign::verify(params.iter(), key.expose(), params.charset(), sign).unwrap_or(false)
+        })
+        .then(|| appid.to_owned())
 }

@@ -27,7 +27,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
 
 use app::ssr::apps;
-use app::ssr::db::{app as app_entity, inbox_message, notification, notification_attempt};
+use app::ssr::db::{app as app_entity, demo_receipt, inbox_message, notification, notification_attempt};
 use app::ssr::keys::AppKey;
 use app::ssr::notify::{self, Delivery};
 use app::ssr::state::AppState;
@@ -445,7 +445,8 @@ async fn release_all(state: &AppState, owner: &str) {
     }
 }
 
-/// Deletes attempts, and messages of the built-in inboxes, older than the retention period.
+/// Deletes attempts, and what the built-in inboxes and the demo receiver got, older than
+/// the retention period.
 async fn prune(state: &AppState, now: i64) {
     let cutoff = now - i64::from(state.settings.notify_retention_days) * 86_400_000;
     match notification_attempt::Entity::delete_many()
@@ -469,6 +470,17 @@ async fn prune(state: &AppState, now: i64) {
         }
         Ok(_) => {}
         Err(err) => tracing::warn!(%err, "cannot prune inbox messages"),
+    }
+    match demo_receipt::Entity::delete_many()
+        .filter(demo_receipt::Column::ReceivedAt.lt(cutoff))
+        .exec(&state.db)
+        .await
+    {
+        Ok(result) if result.rows_affected > 0 => {
+            tracing::info!(deleted = result.rows_affected, "pruned old demo receipts")
+        }
+        Ok(_) => {}
+        Err(err) => tracing::warn!(%err, "cannot prune demo receipts"),
     }
 }
 

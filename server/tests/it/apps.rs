@@ -272,29 +272,60 @@ async fn the_demo_receiver_answers_success_and_shows_what_it_got(backend: Backen
     let db = TestDb::new(backend).await;
     let isv = TestApp::signed_up(&db, "dev@example.com", "Acme").await;
     let appid = isv.create_app("Shop").await;
+    let key = isv.reveal_key(&appid).await;
+    let signed = |notify_id: &str, attach: &str| {
+        sdk::params::Params::from_pairs([
+            ("appid", appid.clone()),
+            ("notify_id", notify_id.to_owned()),
+            ("attach", attach.to_owned()),
+        ])
+        .unwrap()
+        .signed(&key)
+        .unwrap()
+        .to_query()
+    };
     // The receiver is for servers: no Origin, no cookie.
     let bare = reqwest::Client::new();
-    let body = format!("appid={appid}&notify_id=abc&attach=%3Cscript%3E");
-    let response = bare
-        .post(isv.url("/demo/notify"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let post = |body: String| {
+        bare.post(isv.url("/demo/notify"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let response = post(signed("abc", "<script>")).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.text().await.unwrap(), "success");
     let response = bare
-        .get(isv.url(&format!("/demo/notify?appid={appid}&notify_id=def")))
+        .get(isv.url(&format!("/demo/notify?{}", signed("def", "x"))))
         .send()
         .await
         .unwrap();
     assert_eq!(response.text().await.unwrap(), "success");
+    // Anyone can know an appid: without the app's signature nothing is recorded.
+    for forged in [
+        format!("appid={appid}&notify_id=forged1"),
+        signed("forged2", "x").replace("notify_id=forged2", "notify_id=forged3"),
+        format!("appid=0000000000&notify_id=forged4&sign={}", "A".repeat(32)),
+    ] {
+        let response = post(forged).await.unwrap();
+        assert_eq!(response.text().await.unwrap(), "fail");
+    }
 
     let page = isv.get_html(&format!("/apps/{appid}")).await;
     assert!(page.contains("Received by the built-in demo receiver"));
     assert!(page.contains("notify_id=abc") && page.contains("notify_id=def"));
+    assert!(!page.contains("forged"), "{page}");
     assert!(!page.contains("<script>"), "escaped");
+    let conn = db.connect().await;
+    let stored = conn
+        .query_one(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM demo_receipts",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.try_get::<i64>("", "n").unwrap(), 2);
 }
 
 /// The unique index decides: an appid that is taken (even by a deleted app) is drawn again.

@@ -67,7 +67,25 @@ db_tests!(
     the_dashboard_counts_follow_every_change_and_survive_folds,
     the_migration_counts_what_is_there_and_concurrent_folds_add_each_change_once,
     the_docs_render_the_gateway_definitions_and_the_sdk_quickstart,
+    the_platforms_own_notifications_reach_the_demo_receiver,
 );
+
+async fn the_platforms_own_notifications_reach_the_demo_receiver(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "demo-receiver@example.com").await;
+    let demo = merchant.app.url("/demo/notify");
+    pay_by_form(&merchant, "Tea", "normal", &demo).await;
+    let page = format!("/apps/{}", merchant.appid);
+    for _ in 0..200 {
+        let html = merchant.app.get_html(&page).await;
+        if html.contains("Received by the built-in demo receiver") {
+            assert!(html.contains("notify_id="), "{html}");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the signed notification was not recorded by the demo receiver");
+}
 
 async fn a_test_payment_shows_up_in_transactions_and_notifications(backend: Backend) {
     let db = TestDb::new(backend).await;

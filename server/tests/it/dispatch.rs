@@ -662,10 +662,22 @@ async fn attempts_past_the_retention_period_are_pruned(backend: Backend) {
         .unwrap();
     }
     let messages = "SELECT COUNT(*) AS n FROM inbox_messages";
+    // And two receipts of the demo receiver.
+    for age in [3 * day, day] {
+        conn.execute_unprepared(&format!(
+            "INSERT INTO demo_receipts (appid, method, params, received_at) VALUES ('{}', 'GET', 'a=1', {})",
+            merchant.appid,
+            start - age
+        ))
+        .await
+        .unwrap();
+    }
+    let receipts = "SELECT COUNT(*) AS n FROM demo_receipts";
     // Pruning runs hourly by the dispatcher's clock.
     clock.advance(3_600_001);
     wait_count(&conn, attempts, 2, 10).await;
     wait_count(&conn, messages, 1, 10).await;
+    wait_count(&conn, receipts, 1, 10).await;
     let oldest = rows(&conn, "SELECT MIN(started_at) AS n FROM notification_attempts").await;
     assert_eq!(oldest[0].try_get::<i64>("", "n").unwrap(), start - day);
 }
