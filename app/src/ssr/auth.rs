@@ -136,8 +136,24 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// Waits for one of the few slots in which a password may be hashed or verified.
+///
+/// Each argon2 run takes 19 MiB and a core for tens of milliseconds; without a bound, a
+/// burst of logins or sign-ups would run hundreds at once on the blocking pool. Callers
+/// beyond the slots wait their turn as small futures.
+async fn hashing_slot() -> tokio::sync::SemaphorePermit<'static> {
+    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        tokio::sync::Semaphore::new(cores.max(2))
+    });
+    // The semaphore is never closed.
+    slots.acquire().await.expect("the hashing semaphore stays open")
+}
+
 /// Hashes a password on the blocking pool, off the async runtime.
 pub async fn hash_password(password: Password) -> Result<String, String> {
+    let _slot = hashing_slot().await;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher()
@@ -165,6 +181,7 @@ fn dummy_hash() -> &'static str {
 
 /// Verifies a password on the blocking pool; `None` checks the dummy hash and fails.
 pub async fn verify_password(hash: Option<String>, password: String) -> bool {
+    let _slot = hashing_slot().await;
     tokio::task::spawn_blocking(move || {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
@@ -257,7 +274,8 @@ pub async fn load_user(db: &impl ConnectionTrait, user_id: i64) -> Result<Option
     }))
 }
 
-/// True when the account or the IP has [`MAX_FAILURES`] failures in the window.
+/// True when the account or the IP has more than [`MAX_FAILURES`] failures in the
+/// window, counting the attempt being made (recorded as one until it succeeds).
 async fn is_throttled(db: &DatabaseConnection, email: &str, ip: &str, now: i64) -> Result<bool, DbErr> {
     let since = now - THROTTLE_WINDOW_MS;
     let failures = |column: login_attempt::Column, value: &str| {
@@ -268,8 +286,8 @@ async fn is_throttled(db: &DatabaseConnection, email: &str, ip: &str, now: i64) 
             .count(db)
     };
     Ok(
-        failures(login_attempt::Column::Email, email).await? >= MAX_FAILURES
-            || failures(login_attempt::Column::Ip, ip).await? >= MAX_FAILURES,
+        failures(login_attempt::Column::Email, email).await? > MAX_FAILURES
+            || failures(login_attempt::Column::Ip, ip).await? > MAX_FAILURES,
     )
 }
 
@@ -325,8 +343,10 @@ impl UserCache {
 
 /// Checks e-mail and password, throttled per account and per IP, and records the attempt.
 ///
-/// Attempts refused by the throttle are not recorded, so the lock ends when the
-/// window passes instead of being extended by every retry.
+/// The attempt is recorded as a failure before the throttle counts, so attempts made at
+/// the same time count each other: at most [`MAX_FAILURES`] of them reach the password
+/// check, however many arrive together. One refused by the throttle is deleted again, so
+/// the lock ends when the window passes instead of being extended by every retry.
 pub async fn authenticate(
     db: &DatabaseConnection,
     raw_email: &str,
@@ -339,7 +359,17 @@ pub async fn authenticate(
         .unwrap_or_else(|_| raw_email.trim().to_lowercase().chars().take(254).collect());
     let ip: String = ip.chars().take(64).collect();
     let now = now_ms();
+    let attempt = login_attempt::ActiveModel {
+        email: Set(email.clone()),
+        ip: Set(ip.clone()),
+        succeeded: Set(false),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
     if is_throttled(db, &email, &ip, now).await? {
+        login_attempt::Entity::delete_by_id(attempt.id).exec(db).await?;
         return Err(LoginError::Throttled);
     }
     let found = user::Entity::find()
@@ -347,15 +377,13 @@ pub async fn authenticate(
         .one(db)
         .await?;
     let ok = verify_password(found.as_ref().map(|user| user.password_hash.clone()), password).await;
-    login_attempt::ActiveModel {
-        email: Set(email),
-        ip: Set(ip.clone()),
-        succeeded: Set(ok),
-        created_at: Set(now),
-        ..Default::default()
+    if ok {
+        login_attempt::Entity::update_many()
+            .col_expr(login_attempt::Column::Succeeded, true.into())
+            .filter(login_attempt::Column::Id.eq(attempt.id))
+            .exec(db)
+            .await?;
     }
-    .insert(db)
-    .await?;
     let account = match found {
         Some(user) => load_user(db, user.id).await?,
         None => None,

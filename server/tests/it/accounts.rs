@@ -18,7 +18,37 @@ db_tests!(
     ten_failures_from_one_ip_lock_it,
     a_session_survives_a_server_restart,
     a_huge_typed_value_is_not_kept_in_the_session,
+    failures_sent_at_once_cannot_outrun_the_throttle,
 );
+
+async fn failures_sent_at_once_cannot_outrun_the_throttle(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    see_other(&app.signup("dev@example.com", PASSWORD, "Acme").await);
+    let attacker = spawn_app(&db).await;
+    let url = attacker.url("/login");
+    let mut tasks = Vec::new();
+    for _ in 0..30 {
+        let (client, url) = (attacker.client.clone(), url.clone());
+        tasks.push(tokio::spawn(async move {
+            let form = [("email", "dev@example.com"), ("password", "wrong password!")];
+            client.post(url).form(&form).send().await.unwrap().status()
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), StatusCode::SEE_OTHER);
+    }
+    // At most ten of them reached the password check; the others were refused first.
+    let failed = failures(&db).await;
+    assert!(failed <= 10, "{failed} failures recorded");
+    // The right password comes after the lock only when fewer than ten got through.
+    let owner = spawn_app(&db).await;
+    let expected = if failed == 10 { "/login" } else { "/apps" };
+    assert_eq!(
+        see_other(&owner.login("dev@example.com", PASSWORD).await),
+        expected
+    );
+}
 
 async fn a_huge_typed_value_is_not_kept_in_the_session(backend: Backend) {
     let db = TestDb::new(backend).await;
