@@ -154,7 +154,7 @@ fn error_page(text: &CashierText, err: &GatewayError) -> Response {
         ),
     );
     let mut response = (status_for(err.retcode), Html(body)).into_response();
-    insert_no_store(&mut response);
+    insert_page_headers(&mut response);
     response
 }
 
@@ -162,6 +162,18 @@ fn insert_no_store(response: &mut Response) {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+/// The headers of the cashier's pages: not cached, and never framed by another site,
+/// where a hidden cashier could be clicked through to *Pay*.
+fn insert_page_headers(response: &mut Response) {
+    insert_no_store(response);
+    let headers = response.headers_mut();
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
 }
 
 fn xml(body: String) -> Response {
@@ -289,7 +301,7 @@ async fn order_page(
         )
     };
     let mut response = Html(html).into_response();
-    insert_no_store(&mut response);
+    insert_page_headers(&mut response);
     Ok(response)
 }
 

@@ -211,6 +211,7 @@ pub fn router(state: AppState, store: DbSessionStore, config: &Config) -> Router
             guard::same_origin_only,
         ))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(guard::security_headers))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     public
         .merge(portal)

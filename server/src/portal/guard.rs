@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
@@ -16,6 +16,30 @@ use app::ssr::state::AppState;
 use app::types::{CurrentUser, Flash, SessionInfo};
 
 use super::internal_error;
+
+/// Headers on every portal response: no MIME sniffing, no framing by other sites (the
+/// portal has buttons worth tricking someone into clicking), no full URLs in the
+/// `Referer` sent to other sites, and pages and server-function answers, which show keys
+/// and payment data, kept out of every cache. Static files (wasm, scripts, styles) stay
+/// cacheable.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    let dynamic = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_none_or(|kind| kind.starts_with("text/html") || kind.starts_with("application/json"));
+    if dynamic && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
 
 /// Portal sections that need a logged-in user; subpaths included.
 const PRIVATE_PREFIXES: [&str; 8] = [

@@ -367,6 +367,9 @@ async fn a_payment_flows_from_pay_url_to_return_notify_and_queries(backend: Back
 
     let response = merchant.get(&url).await;
     assert_eq!(response.status(), StatusCode::OK);
+    // No other site can frame the cashier and have its Pay button clicked.
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
+    assert_eq!(response.headers()["cache-control"], "no-store");
     let html = response.text().await.unwrap();
     assert!(html.contains("¥12.34"), "{html}");
     assert!(

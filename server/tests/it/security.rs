@@ -10,7 +10,31 @@ db_tests!(
     cross_origin_posts_are_refused,
     pages_work_without_javascript_and_unknown_paths_are_404,
     session_cookies_are_secure_behind_an_https_public_url,
+    portal_pages_are_not_cached_framed_or_sniffed,
 );
+
+async fn portal_pages_are_not_cached_framed_or_sniffed(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    see_other(&app.signup("dev@example.com", PASSWORD, "Acme").await);
+    let appid = app.create_app("Shop").await;
+    for path in [
+        "/login".to_owned(),
+        "/apps".to_owned(),
+        format!("/apps/{appid}"),
+        "/no/such/page".to_owned(),
+    ] {
+        let response = app.get(&path).await;
+        let headers = response.headers();
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "same-origin", "{path}");
+        assert_eq!(headers["cache-control"], "no-store", "{path}");
+    }
+    // A server function's answer is not cached either.
+    let response = app.post_form("/api/list_apps", &[]).await;
+    assert_eq!(response.headers()["cache-control"], "no-store");
+}
 
 async fn session_cookies_are_secure_behind_an_https_public_url(backend: Backend) {
     let db = TestDb::new(backend).await;
