@@ -165,7 +165,10 @@ impl Config {
         if notify_timeout.is_zero() {
             return Err(Error::Config("PORTAL_NOTIFY_TIMEOUT must be above zero".into()));
         }
-        let notify_block_private = match var("PORTAL_NOTIFY_BLOCK_PRIVATE").as_deref() {
+        let notify_block_private = match var("PORTAL_NOTIFY_BLOCK_PRIVATE")
+            .map(|raw| raw.trim().to_ascii_lowercase())
+            .as_deref()
+        {
             None | Some("false" | "0" | "no") => false,
             Some("true" | "1" | "yes") => true,
             Some(other) => {
@@ -284,7 +287,7 @@ mod tests {
         let custom = config(&[
             ("PORTAL_NOTIFY_RETRY_SCHEDULE", "1s, 2s,4s"),
             ("PORTAL_NOTIFY_TIMEOUT", "500ms"),
-            ("PORTAL_NOTIFY_BLOCK_PRIVATE", "true"),
+            ("PORTAL_NOTIFY_BLOCK_PRIVATE", "True"),
             ("PORTAL_GATEWAY_RATE_LIMIT", "0"),
         ])
         .unwrap();

@@ -131,7 +131,11 @@ pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Resul
         .redirect(reqwest::redirect::Policy::none())
         .timeout(config.notify_timeout);
     if config.notify_block_private {
-        http = http.dns_resolver(Arc::new(app::ssr::notify::PublicOnlyResolver));
+        // Connections go straight to the checked addresses: through a proxy (HTTP_PROXY
+        // and the like), the proxy would resolve the name and the check would see nothing.
+        http = http
+            .dns_resolver(Arc::new(app::ssr::notify::PublicOnlyResolver))
+            .no_proxy();
     }
     let http = http
         .build()

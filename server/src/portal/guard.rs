@@ -171,13 +171,18 @@ pub async fn redirect_pages(req: Request, next: Next) -> Response {
 #[derive(Debug, Clone)]
 pub struct AllowedOrigin {
     public: url::Origin,
+    /// The public URL's scheme: a page on the request's own host counts only with it, so
+    /// an `http://` page cannot post to an `https://` portal.
+    scheme: String,
 }
 
 impl AllowedOrigin {
-    /// Allows the origin of `PORTAL_PUBLIC_URL`, and the request's own `Host`.
+    /// Allows the origin of `PORTAL_PUBLIC_URL`, and the request's own `Host` with the
+    /// public URL's scheme.
     pub fn new(public_url: &Url) -> Arc<Self> {
         Arc::new(Self {
             public: public_url.origin(),
+            scheme: public_url.scheme().to_owned(),
         })
     }
 
@@ -195,8 +200,7 @@ impl AllowedOrigin {
             (Some(host), None) => host.to_owned(),
             (None, _) => return false,
         };
-        matches!(url.scheme(), "http" | "https")
-            && host.is_some_and(|host| host.eq_ignore_ascii_case(&authority))
+        url.scheme() == self.scheme && host.is_some_and(|host| host.eq_ignore_ascii_case(&authority))
     }
 }
 
@@ -248,5 +252,13 @@ mod tests {
         assert!(!allowed.accepts("http://evil.example", &headers));
         assert!(!allowed.accepts("http://localhost:3001", &headers));
         assert!(!allowed.accepts("null", &headers));
+        // Behind https, a plain-http page on the same host does not count.
+        let secure = AllowedOrigin::new(&Url::parse("https://portal.example").unwrap());
+        headers.insert(header::HOST, "portal.example".parse().unwrap());
+        assert!(secure.accepts("https://portal.example/apps", &headers));
+        assert!(!secure.accepts("http://portal.example/apps", &headers));
+        headers.insert(header::HOST, "portal.internal".parse().unwrap());
+        assert!(secure.accepts("https://portal.internal", &headers));
+        assert!(!secure.accepts("http://portal.internal", &headers));
     }
 }

@@ -42,7 +42,25 @@ async fn session_cookies_are_secure_behind_an_https_public_url(backend: Backend)
     let app =
         crate::helpers::spawn_app_configured(&db, jar, &[("PORTAL_PUBLIC_URL", "https://sandbox.example")])
             .await;
-    let response = app.signup("dev@example.com", PASSWORD, "Acme").await;
+    let form = [
+        ("email", "dev@example.com"),
+        ("password", PASSWORD),
+        ("isv_name", "Acme"),
+    ];
+    let post = |origin: String| {
+        app.client
+            .post(app.url("/signup"))
+            .header("origin", origin)
+            .form(&form)
+            .send()
+    };
+    // A plain-http page, even on the portal's own host, cannot post to an https portal.
+    assert_eq!(
+        post(format!("http://{}", app.addr)).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let response = post("https://sandbox.example".into()).await.unwrap();
+    assert_eq!(see_other(&response), "/apps");
     let cookie = response
         .headers()
         .get("set-cookie")
