@@ -80,6 +80,11 @@ fn parse_url(raw: &str, field: UrlField) -> Result<String, Msg> {
     if raw.chars().count() > MAX_URL {
         return Err(Msg::UrlTooLong(field, MAX_URL));
     }
+    // The url crate skips tabs and newlines, but the text is what gets stored and later
+    // sent as a Location header or a request line: spaces and controls have no place in it.
+    if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Msg::UrlInvalid(field));
+    }
     match Url::parse(raw) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => Ok(raw.to_owned()),
         _ => Err(Msg::UrlInvalid(field)),
@@ -629,6 +634,31 @@ mod tests {
         );
         assert!(errors["app_url"].to_string().contains("512"));
         assert!(errors["notify_url"].to_string().contains("absolute http"));
+    }
+
+    #[test]
+    fn urls_with_spaces_or_controls_are_refused() {
+        for url in [
+            "https://shop.example/no tify",
+            "https://shop.example/\tnotify",
+            "https://shop.example/notify\r\nX-Injected: 1",
+        ] {
+            let bad = AppForm {
+                app_url: url.into(),
+                ..form()
+            };
+            let errors = bad.parse().unwrap_err();
+            assert_eq!(errors.keys().collect::<Vec<_>>(), ["app_url"], "{url:?}");
+        }
+        // Around the URL, spaces are trimmed as before.
+        let padded = AppForm {
+            app_url: "  https://shop.example/enter \n".into(),
+            ..form()
+        };
+        assert_eq!(
+            padded.parse().unwrap().app_url.as_deref(),
+            Some("https://shop.example/enter")
+        );
     }
 
     #[test]

@@ -1025,6 +1025,24 @@ async fn share_login_opens_the_app_with_a_signed_user(backend: Backend) {
     assert!(ShareLoginState::verify(query, &"a".repeat(32), now).is_err());
     let audit = merchant.app.get_html("/audit").await;
     assert!(audit.contains("app.share_login"), "{audit}");
+
+    // An app_url stored before such URLs were refused cannot be a Location header: the
+    // owner is sent to fix it instead.
+    let conn = db.connect().await;
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => "UPDATE apps SET app_url = $1",
+        _ => "UPDATE apps SET app_url = ?",
+    };
+    conn.execute(sea_orm::Statement::from_sql_and_values(
+        backend,
+        sql,
+        ["https://shop.example/a\nb".into()],
+    ))
+    .await
+    .unwrap();
+    let response = merchant.app.post_form(&path, &[]).await;
+    assert_eq!(see_other(&response), format!("/apps/{}/edit", merchant.appid));
 }
 
 async fn parameters_go_before_a_urls_fragment(backend: Backend) {
