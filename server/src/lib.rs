@@ -69,7 +69,7 @@ pub async fn run_with_clock(
     let state = prepare_with_clock(&config, clock).await?;
     let db = state.db.clone();
     let store = DbSessionStore::new(db.clone());
-    let cleanup = tokio::spawn(delete_expired_sessions(store.clone()));
+    let cleanup = tokio::spawn(hourly_cleanup(store.clone(), db.clone()));
     let release = state
         .sqlite_reads
         .is_some()
@@ -158,9 +158,15 @@ pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Resul
     }))
 }
 
-/// Creates `PORTAL_DATA_DIR` (SQLite file, generated master key).
+/// Creates `PORTAL_DATA_DIR` (SQLite file, generated master key), readable by its owner
+/// only: the database holds password hashes and session ids. A directory that exists
+/// already keeps its permissions.
 pub fn ensure_data_dir(config: &Config) -> Result<()> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|source| Error::DataDir {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(&config.data_dir).map_err(|source| Error::DataDir {
         path: config.data_dir.display().to_string(),
         source,
     })
@@ -304,7 +310,8 @@ async fn fold_stats(state: &AppState) -> std::result::Result<(), sea_orm::DbErr>
     Ok(())
 }
 
-async fn delete_expired_sessions(store: DbSessionStore) {
+/// At start and then hourly: deletes expired sessions and old login attempts.
+async fn hourly_cleanup(store: DbSessionStore, db: sea_orm::DatabaseConnection) {
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
@@ -312,6 +319,11 @@ async fn delete_expired_sessions(store: DbSessionStore) {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "expired sessions deleted"),
             Err(err) => tracing::warn!(%err, "cannot delete expired sessions"),
+        }
+        match app::ssr::auth::delete_old_login_attempts(&db, app::ssr::now_ms()).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "old login attempts deleted"),
+            Err(err) => tracing::warn!(%err, "cannot delete old login attempts"),
         }
     }
 }

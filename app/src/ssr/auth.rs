@@ -274,6 +274,20 @@ pub async fn load_user(db: &impl ConnectionTrait, user_id: i64) -> Result<Option
     }))
 }
 
+/// How long login attempts are kept: the throttle looks back [`THROTTLE_WINDOW_MS`], and
+/// a day leaves time to look into an attack afterwards (logins of existing accounts are
+/// also in the audit log).
+pub const LOGIN_ATTEMPTS_KEPT_MS: i64 = 24 * 3600 * 1000;
+
+/// Deletes login attempts older than [`LOGIN_ATTEMPTS_KEPT_MS`]; returns how many.
+pub async fn delete_old_login_attempts(db: &DatabaseConnection, now: i64) -> Result<u64, DbErr> {
+    let result = login_attempt::Entity::delete_many()
+        .filter(login_attempt::Column::CreatedAt.lt(now - LOGIN_ATTEMPTS_KEPT_MS))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
 /// True when the account or the IP has more than [`MAX_FAILURES`] failures in the
 /// window, counting the attempt being made (recorded as one until it succeeds).
 async fn is_throttled(db: &DatabaseConnection, email: &str, ip: &str, now: i64) -> Result<bool, DbErr> {

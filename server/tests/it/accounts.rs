@@ -19,7 +19,32 @@ db_tests!(
     a_session_survives_a_server_restart,
     a_huge_typed_value_is_not_kept_in_the_session,
     failures_sent_at_once_cannot_outrun_the_throttle,
+    old_login_attempts_are_deleted,
 );
+
+async fn old_login_attempts_are_deleted(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let first = spawn_app(&db).await;
+    see_other(&first.login("nobody@example.com", "wrong password!").await);
+    let conn = db.connect().await;
+    let two_days_ago = app::ssr::now_ms() - 2 * 86_400_000;
+    conn.execute_unprepared(&format!(
+        "INSERT INTO login_attempts (email, ip, succeeded, created_at) \
+         VALUES ('old@example.com', '127.0.0.1', false, {two_days_ago})"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(failures(&db).await, 2);
+    // The cleanup runs when a server starts, then hourly.
+    let _second = spawn_app(&db).await;
+    for _ in 0..100 {
+        if failures(&db).await == 1 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the two-day-old attempt was not deleted");
+}
 
 async fn failures_sent_at_once_cannot_outrun_the_throttle(backend: Backend) {
     let db = TestDb::new(backend).await;

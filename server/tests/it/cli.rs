@@ -82,6 +82,31 @@ fn an_unwritable_sqlite_path_gives_one_clear_line() {
     assert!(stderr.starts_with("error: cannot open the database"), "{stderr}");
 }
 
+#[cfg(unix)]
+#[test]
+fn a_new_data_dir_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("new").join("data");
+    let url = format!("sqlite://{}/portal.db?mode=rwc", data.display());
+    let output = server(
+        &["migrate"],
+        &[
+            ("PORTAL_DATA_DIR", data.to_str().unwrap()),
+            ("DATABASE_URL", &url),
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for path in [data.clone(), dir.path().join("new")] {
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "{}", path.display());
+    }
+}
+
 #[test]
 fn an_unknown_subcommand_is_refused() {
     let output = server(&["frobnicate"], &[]);
