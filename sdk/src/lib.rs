@@ -37,3 +37,9 @@ pub mod sign;
 pub mod timestamp;
 
 pub use error::{Error, Result};
+
+/// `docs/SDK.md`, the quickstart: its Rust examples are compiled (and the self-contained
+/// ones run) as doc tests, so the quickstart cannot drift from the API.
+#[cfg(all(doctest, feature = "client"))]
+#[doc = include_str!("../../docs/SDK.md")]
+pub struct Quickstart;
