@@ -12,6 +12,7 @@ mod m20261127_000005_inbox;
 mod m20261127_000006_user_locale;
 mod m20261127_000007_notification_lookup;
 mod m20261127_000008_dashboard_stats;
+mod m20261128_000009_order_lifetime;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_user_locale::Migration),
             Box::new(m20261127_000007_notification_lookup::Migration),
             Box::new(m20261127_000008_dashboard_stats::Migration),
+            Box::new(m20261128_000009_order_lifetime::Migration),
         ]
     }
 }

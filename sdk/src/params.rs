@@ -258,9 +258,10 @@ pub fn append_query(url: &str, query: &str) -> String {
         Some((base, fragment)) => (base, Some(fragment)),
         None => (url, None),
     };
-    let separator = match base.rfind('?') {
+    // The first `?` starts the query; a later one is part of a value.
+    let separator = match base.split_once('?') {
         None => "?",
-        Some(at) if at + 1 == base.len() || base.ends_with('&') => "",
+        Some((_, own)) if own.is_empty() || own.ends_with('&') => "",
         Some(_) => "&",
     };
     let mut out = String::with_capacity(url.len() + query.len() + 2);
@@ -433,6 +434,10 @@ mod tests {
         assert_eq!(
             append_query("https://a.example/#", "x=1"),
             "https://a.example/?x=1#"
+        );
+        assert_eq!(
+            append_query("https://a.example/?v=b?", "x=1"),
+            "https://a.example/?v=b?&x=1"
         );
     }
 }

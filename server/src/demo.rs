@@ -8,6 +8,7 @@ use sdk::params::Params;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 
+use app::protocol::RESULT_PARAMS;
 use app::ssr::apps::{self, AppForm};
 use app::ssr::audit::Actor;
 use app::ssr::auth::{Email, IsvName, Password, create_account, load_user};
@@ -208,7 +209,8 @@ pub async fn receive(
 }
 
 /// The appid of a notification whose signature one of that app's verifying keys
-/// confirms; `None` for anything else.
+/// confirms; `None` for anything else. Only the result parameters are signed: a
+/// `notify_url`'s own query parameters (GET) are left out, as a merchant would.
 async fn signed_by_its_app(state: &AppState, raw: &[u8]) -> Option<String> {
     let params = Params::parse_parts(&[raw]).ok()?;
     let appid = params.non_empty("appid")?;
@@ -220,10 +222,9 @@ async fn signed_by_its_app(state: &AppState, raw: &[u8]) -> Option<String> {
             return None;
         }
     };
+    let signed = || params.iter().filter(|(name, _)| RESULT_PARAMS.contains(name));
     app.verifying_keys(state.clock.now_ms())
         .iter()
-        .any(|(_, key)| {
-            sdk::sign::verify(params.iter(), key.expose(), params.charset(), sign).unwrap_or(false)
-        })
+        .any(|(_, key)| sdk::sign::verify(signed(), key.expose(), params.charset(), sign).unwrap_or(false))
         .then(|| appid.to_owned())
 }

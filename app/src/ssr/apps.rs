@@ -743,7 +743,16 @@ pub async fn share_login_url(
     now: i64,
 ) -> Result<String, ShareLoginError> {
     let model = find(db, actor.user.isv_id, appid).await?;
-    let app_url = model.app_url.clone().ok_or(ShareLoginError::NoAppUrl)?;
+    // As the url crate writes it: percent-encoded, with an ASCII host, so that it can be a
+    // Location header. One that cannot (stored before such URLs were refused) is the
+    // same as none: the owner is asked to set it.
+    let app_url = model
+        .app_url
+        .as_deref()
+        .and_then(|raw| Url::parse(raw).ok())
+        .map(String::from)
+        .filter(|url| axum::http::HeaderValue::from_str(url).is_ok())
+        .ok_or(ShareLoginError::NoAppUrl)?;
     let key = current_key(master, &model)?;
     let user_id = format!("sandbox_user_{}", actor.user.user_id);
     let params = sdk::params::Params::from_pairs([

@@ -141,20 +141,27 @@ fn hasher() -> Argon2<'static> {
 /// Each argon2 run takes 19 MiB and a core for tens of milliseconds; without a bound, a
 /// burst of logins or sign-ups would run hundreds at once on the blocking pool. Callers
 /// beyond the slots wait their turn as small futures.
-async fn hashing_slot() -> tokio::sync::SemaphorePermit<'static> {
-    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+///
+/// The permit moves into the blocking job and is released when the hash is done: a
+/// request dropped meanwhile (its client went away) does not free the slot early.
+async fn hashing_slot() -> tokio::sync::OwnedSemaphorePermit {
+    static SLOTS: OnceLock<std::sync::Arc<tokio::sync::Semaphore>> = OnceLock::new();
     let slots = SLOTS.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-        tokio::sync::Semaphore::new(cores.max(2))
+        std::sync::Arc::new(tokio::sync::Semaphore::new(cores.max(2)))
     });
     // The semaphore is never closed.
-    slots.acquire().await.expect("the hashing semaphore stays open")
+    std::sync::Arc::clone(slots)
+        .acquire_owned()
+        .await
+        .expect("the hashing semaphore stays open")
 }
 
 /// Hashes a password on the blocking pool, off the async runtime.
 pub async fn hash_password(password: Password) -> Result<String, String> {
-    let _slot = hashing_slot().await;
+    let slot = hashing_slot().await;
     tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let salt = SaltString::generate(&mut OsRng);
         hasher()
             .hash_password(password.0.as_bytes(), &salt)
@@ -181,8 +188,9 @@ fn dummy_hash() -> &'static str {
 
 /// Verifies a password on the blocking pool; `None` checks the dummy hash and fails.
 pub async fn verify_password(hash: Option<String>, password: String) -> bool {
-    let _slot = hashing_slot().await;
+    let slot = hashing_slot().await;
     tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
         let Ok(parsed) = PasswordHash::new(&hash) else {

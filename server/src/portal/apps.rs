@@ -5,7 +5,7 @@
 use axum::Extension;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -254,11 +254,8 @@ pub async fn share_login(
 ) -> Response {
     let actor = Actor { user: &user, ip: &ip };
     match apps::share_login_url(&state.db, &state.master_key, actor, &appid, app::ssr::now_ms()).await {
-        // An app_url with a newline, saved before such URLs were refused (the url crate
-        // skips them when it checks), cannot be a Location header: Redirect::to would
-        // panic. The owner is asked to fix it, as when there is none.
-        Ok(url) if HeaderValue::from_str(&url).is_ok() => Redirect::to(&url).into_response(),
-        Ok(_) | Err(apps::ShareLoginError::NoAppUrl) => {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(apps::ShareLoginError::NoAppUrl) => {
             let error = Flash::error(Msg::NeedAppUrl.text(locale));
             flash_and_redirect(&session, error, &format!("/apps/{appid}/edit")).await
         }

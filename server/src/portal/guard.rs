@@ -171,14 +171,15 @@ pub async fn redirect_pages(req: Request, next: Next) -> Response {
 #[derive(Debug, Clone)]
 pub struct AllowedOrigin {
     public: url::Origin,
-    /// The public URL's scheme: a page on the request's own host counts only with it, so
-    /// an `http://` page cannot post to an `https://` portal.
+    /// The public URL's scheme: a page on the request's own host counts when it is https,
+    /// or http with an http public URL, so an `http://` page cannot post to an `https://`
+    /// portal.
     scheme: String,
 }
 
 impl AllowedOrigin {
-    /// Allows the origin of `PORTAL_PUBLIC_URL`, and the request's own `Host` with the
-    /// public URL's scheme.
+    /// Allows the origin of `PORTAL_PUBLIC_URL`, and the request's own `Host` over https, or
+    /// over http when the public URL is http.
     pub fn new(public_url: &Url) -> Arc<Self> {
         Arc::new(Self {
             public: public_url.origin(),
@@ -200,7 +201,8 @@ impl AllowedOrigin {
             (Some(host), None) => host.to_owned(),
             (None, _) => return false,
         };
-        url.scheme() == self.scheme && host.is_some_and(|host| host.eq_ignore_ascii_case(&authority))
+        let scheme_ok = url.scheme() == "https" || url.scheme() == self.scheme;
+        scheme_ok && host.is_some_and(|host| host.eq_ignore_ascii_case(&authority))
     }
 }
 
@@ -252,6 +254,8 @@ mod tests {
         assert!(!allowed.accepts("http://evil.example", &headers));
         assert!(!allowed.accepts("http://localhost:3001", &headers));
         assert!(!allowed.accepts("null", &headers));
+        // Behind a TLS proxy with the default public URL, the https page still counts.
+        assert!(allowed.accepts("https://localhost:3000", &headers));
         // Behind https, a plain-http page on the same host does not count.
         let secure = AllowedOrigin::new(&Url::parse("https://portal.example").unwrap());
         headers.insert(header::HOST, "portal.example".parse().unwrap());
