@@ -482,20 +482,15 @@ async fn xml_endpoint(
     body: Result<Bytes, BytesRejection>,
     handler: impl for<'a> FnOnce(&'a AppState, &'a Params, i64) -> XmlFuture<'a>,
 ) -> Response {
+    // SPEC §6: the XML APIs always answer HTTP 200, oversized input included, so that a
+    // client reads the retcode (the SDK's client refuses other statuses).
     let body = match body {
         Ok(body) => body,
-        Err(rejection) => {
-            let (status, err) = unreadable_body(&rejection);
-            let mut response = xml(gateway::xml_error(&err));
-            *response.status_mut() = status;
-            return response;
-        }
+        Err(rejection) => return xml(gateway::xml_error(&unreadable_body(&rejection).1)),
     };
     if query.is_some_and(|query| query.len() > BODY_LIMIT) {
         let err = GatewayError::new(protocol::MALFORMED, "the query string is over 64 KiB");
-        let mut response = xml(gateway::xml_error(&err));
-        *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-        return response;
+        return xml(gateway::xml_error(&err));
     }
     let params = match Params::parse_parts(&[query.unwrap_or_default().as_bytes(), &body]) {
         Ok(params) => params,
