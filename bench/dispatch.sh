@@ -26,7 +26,7 @@
 # BENCH_RECEIVER_THREADS (1), BENCH_PHASES ("drain lateness e2e"), BENCH_PERF=1 (perf
 # record the server during the drain; its numbers then include perf's overhead),
 # BENCH_PORT (3400), BENCH_RECEIVER_PORT (3401), BENCH_PG_DIR (/tmp/benchpg-dispatch),
-# BENCH_PG_PORT (55440), PG_BIN (/usr/lib/postgresql/15/bin).
+# BENCH_PG_PORT (55440), PG_BIN (the newest /usr/lib/postgresql/*/bin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,7 +47,7 @@ phases="${BENCH_PHASES:-drain lateness e2e}"
 perf="${BENCH_PERF:-0}"
 port="${BENCH_PORT:-3400}"
 receiver_port="${BENCH_RECEIVER_PORT:-3401}"
-pg_bin="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+pg_bin="${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}"
 pg_dir="${BENCH_PG_DIR:-/tmp/benchpg-dispatch}"
 pg_port="${BENCH_PG_PORT:-55440}"
 work="target/bench/dispatch-$backend"

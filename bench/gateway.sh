@@ -33,7 +33,7 @@
 # BENCH_DURATION (15s), BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_ROUNDS (1),
 # BENCH_PATHS (paths per file and round, 1500000), BENCH_PORT (3300), BENCH_REUSE=1
 # (keep the seeded database of an earlier run), BENCH_PG_DIR (/tmp/benchpg),
-# BENCH_PG_PORT (55439), PG_BIN (/usr/lib/postgresql/15/bin), BENCH_WRK_SCHED (batch).
+# BENCH_PG_PORT (55439), PG_BIN (the newest /usr/lib/postgresql/*/bin), BENCH_WRK_SCHED (batch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,7 +57,7 @@ case "$wrk_sched" in
   other) wrk_prefix=() ;;
   *) echo "BENCH_WRK_SCHED is batch or other" >&2; exit 2 ;;
 esac
-pg_bin="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+pg_bin="${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}"
 pg_dir="${BENCH_PG_DIR:-/tmp/benchpg}"
 pg_port="${BENCH_PG_PORT:-55439}"
 work="target/bench/gateway-$backend"
@@ -66,8 +66,8 @@ base="http://127.0.0.1:$port"
 master_key=5be7c4a0e3f1d2b6a9c8e7f60123456789abcdef0123456789abcdef01234567
 
 [ -x "$bin" ] || { echo "build first: cargo leptos build --release (or set SERVER_BIN)" >&2; exit 1; }
-for tool in wrk sqlite3 psql jq /usr/bin/time; do
-  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install wrk sqlite3 postgresql-client jq time)" >&2; exit 1; }
+for tool in wrk sqlite3 psql jq curl chrt /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install wrk sqlite3 postgresql-client jq curl time util-linux)" >&2; exit 1; }
 done
 mkdir -p "$work"
 
