@@ -49,7 +49,8 @@ enum Finished {
     /// An attempt was made.
     Attempt(Box<Delivery>),
     /// The row waited too long for its host (or shutdown came): give its lease back.
-    Release(i64),
+    /// With the row's id, the lease's expiry, which tells this claim from a later one.
+    Release(i64, Option<i64>),
 }
 
 /// One target host's limits.
@@ -123,10 +124,12 @@ async fn run(state: AppState, owner: String, mut stop: watch::Receiver<bool>) {
     let mut saturated: Option<Arc<Semaphore>> = None;
     tracing::info!(%owner, "dispatcher started");
     while !*stop.borrow() {
-        let now = state.clock.now_ms();
+        let mut now = state.clock.now_ms();
         if last_prune.is_none_or(|at| now - at > 3_600_000) {
             last_prune = Some(now);
             prune(&state, now).await;
+            // Pruning may take a while: leases start from the time they are taken.
+            now = state.clock.now_ms();
         }
         let mut capacity = shared.admitted.available_permits().min(BATCH);
         if let Some(queue) = &saturated {
@@ -326,7 +329,7 @@ async fn start_deliveries(
         let state = state.clone();
         let shared = shared.clone();
         tokio::spawn(async move {
-            let id = row.id;
+            let (id, lease) = (row.id, row.lease_expires_at);
             let mut stop = shared.stop.clone();
             let stopping = async move { stop.wait_for(|stopped| *stopped).await.is_ok() };
             // A slot at the host first, then one overall: rows waiting for a busy host
@@ -347,9 +350,9 @@ async fn start_deliveries(
                         drop(overall);
                         None
                     }
-                    _ => Some(Finished::Release(id)),
+                    _ => Some(Finished::Release(id, lease)),
                 },
-                _ = stopping => Some(Finished::Release(id)),
+                _ = stopping => Some(Finished::Release(id, lease)),
             };
             if let Some(release) = finished {
                 let _ = shared.results.send(release).await;
@@ -389,7 +392,7 @@ async fn record_loop(state: AppState, owner: String, mut inbox: mpsc::Receiver<F
         while let Some(finished) = next {
             match finished {
                 Finished::Attempt(delivery) => batch.push(*delivery),
-                Finished::Release(id) => released.push(id),
+                Finished::Release(id, lease) => released.push((id, lease)),
             }
             next = if batch.len() < BATCH {
                 inbox.try_recv().ok()
@@ -397,33 +400,76 @@ async fn record_loop(state: AppState, owner: String, mut inbox: mpsc::Receiver<F
                 None
             };
         }
-        let now = state.clock.now_ms();
-        let gate = state.writes.enter().await;
-        let recorded = notify::record(
-            &state.db,
-            &state.settings.notify_retry_schedule,
-            &batch,
-            Some(&owner),
-            now,
-        )
-        .await;
-        drop(gate);
-        if let Err(err) = recorded {
-            // Still leased: when the lease expires they are attempted again.
-            tracing::error!(%err, count = batch.len(), "cannot record notification attempts");
-        }
+        record_batch(&state, &owner, &batch).await;
         batch.clear();
-        if !released.is_empty() {
-            let result = notification::Entity::update_many()
+        // Grouped by claim: a lease taken again since (by this process too) stays.
+        while let Some(&(_, lease)) = released.first() {
+            let ids: Vec<i64> = released
+                .iter()
+                .filter(|(_, other)| *other == lease)
+                .map(|(id, _)| *id)
+                .collect();
+            released.retain(|(_, other)| *other != lease);
+            let mut update = notification::Entity::update_many()
                 .col_expr(notification::Column::LeaseOwner, Option::<String>::None.into())
                 .col_expr(notification::Column::LeaseExpiresAt, Option::<i64>::None.into())
-                .filter(notification::Column::Id.is_in(released.drain(..)))
-                .filter(notification::Column::LeaseOwner.eq(owner.as_str()))
-                .exec(&state.db)
-                .await;
-            if let Err(err) = result {
+                .filter(notification::Column::Id.is_in(ids))
+                .filter(notification::Column::LeaseOwner.eq(owner.as_str()));
+            if let Some(lease) = lease {
+                update = update.filter(notification::Column::LeaseExpiresAt.eq(lease));
+            }
+            if let Err(err) = update.exec(&state.db).await {
                 tracing::error!(%err, "cannot hand back notifications that waited too long");
             }
+        }
+    }
+}
+
+/// One try at recording `deliveries`, through the write gate.
+async fn record_once(state: &AppState, owner: &str, deliveries: &[notify::Delivery]) -> Result<(), DbErr> {
+    let _gate = state.writes.enter().await;
+    notify::record(
+        &state.db,
+        &state.settings.notify_retry_schedule,
+        deliveries,
+        Some(owner),
+        state.clock.now_ms(),
+    )
+    .await
+}
+
+/// Pauses before each new try of a batch the database refused.
+const RECORD_RETRIES: [Duration; 3] = [
+    Duration::from_millis(200),
+    Duration::from_secs(1),
+    Duration::from_secs(5),
+];
+
+/// Records a batch of attempts. When the database refuses it (briefly unavailable, busy),
+/// it is tried again after each of [`RECORD_RETRIES`]; then each attempt on its own, so
+/// that one row the database cannot take does not lose the others. An attempt still not
+/// recorded leaves its row leased: when the lease expires it is attempted again.
+async fn record_batch(state: &AppState, owner: &str, batch: &[notify::Delivery]) {
+    let record = |deliveries| record_once(state, owner, deliveries);
+    let mut result = record(batch).await;
+    for pause in RECORD_RETRIES {
+        let Err(err) = &result else {
+            return;
+        };
+        tracing::warn!(%err, count = batch.len(), "cannot record notification attempts; trying again");
+        tokio::time::sleep(pause).await;
+        result = record(batch).await;
+    }
+    if result.is_ok() {
+        return;
+    }
+    for delivery in batch {
+        if let Err(err) = record(std::slice::from_ref(delivery)).await {
+            tracing::error!(
+                %err,
+                notification_id = delivery.notification.id,
+                "cannot record a notification attempt"
+            );
         }
     }
 }

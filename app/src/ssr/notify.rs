@@ -124,16 +124,22 @@ pub fn classify_error(err: &reqwest::Error, timeout: Duration) -> Outcome {
     Outcome::failed(chain, hint)
 }
 
-/// Reads at most [`MAX_BODY`] bytes of a body, as (lossy) UTF-8.
-async fn read_capped(mut response: reqwest::Response) -> Result<String, reqwest::Error> {
+/// Reads at most [`MAX_BODY`] bytes of a body, as (lossy) UTF-8, and whether there was
+/// more.
+async fn read_capped(mut response: reqwest::Response) -> Result<(String, bool), reqwest::Error> {
     let mut body = Vec::new();
-    while body.len() < MAX_BODY {
+    let mut more = false;
+    while !more {
         match response.chunk().await? {
-            Some(chunk) => body.extend_from_slice(&chunk[..chunk.len().min(MAX_BODY - body.len())]),
+            Some(chunk) => {
+                let room = MAX_BODY - body.len();
+                more = chunk.len() > room;
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
             None => break,
         }
     }
-    Ok(String::from_utf8_lossy(&body).into_owned())
+    Ok((String::from_utf8_lossy(&body).into_owned(), more))
 }
 
 /// Whether an address is loopback, private, link-local or otherwise not on the
@@ -244,7 +250,17 @@ pub async fn send(state: &AppState, method: &str, url: &str, query: &str) -> Out
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned);
             match read_capped(response).await {
-                Ok(body) => classify(status, location.as_deref(), &body),
+                // Whatever the first 4 KiB say, a longer body is not exactly `success`.
+                Ok((body, true)) => {
+                    let mut outcome = classify(status, location.as_deref(), &body);
+                    if outcome.delivered {
+                        outcome.delivered = false;
+                        outcome.error = format!("a body over {MAX_BODY} bytes");
+                        outcome.hint = Some(Hint::SuccessInsideText);
+                    }
+                    outcome
+                }
+                Ok((body, false)) => classify(status, location.as_deref(), &body),
                 Err(err) => {
                     let mut outcome = classify_error(&err, timeout);
                     outcome.status = Some(status);
@@ -393,6 +409,16 @@ pub fn next_state(
     next
 }
 
+/// Text as a `text` column takes it: PostgreSQL refuses NUL characters, which an
+/// endpoint's answer may hold (binary junk, UTF-16); they become U+FFFD.
+fn storable(text: &str) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "\u{FFFD}")
+    } else {
+        text.to_owned()
+    }
+}
+
 /// Ids per `IN (…)` list: far below SQLite's and PostgreSQL's bound-parameter limits.
 const GROUP_CHUNK: usize = 1000;
 
@@ -419,30 +445,34 @@ pub async fn record(
         duration_ms: Set(d.duration_ms),
         method: Set(d.notification.method.clone()),
         url: Set(d.notification.url.clone()),
-        request: Set(d.query.clone()),
+        request: Set(storable(&d.query)),
         response_status: Set(d.outcome.status.map(i32::from)),
-        response_body: Set(d.outcome.body.clone()),
+        response_body: Set(storable(&d.outcome.body)),
         outcome: Set(if d.outcome.delivered {
             "delivered"
         } else {
             "failed"
         }
         .into()),
-        error: Set(d.outcome.error.clone()),
+        error: Set(storable(&d.outcome.error)),
         hint: Set(d.outcome.hint.as_ref().map(Hint::code).unwrap_or_default()),
         ..Default::default()
     });
     notification_attempt::Entity::insert_many(attempts)
         .exec(&txn)
         .await?;
-    // Scheduled attempts that lead to the same next state are moved by one UPDATE
-    // (in a drain, nearly all of them): a handful of statements per batch, not one per row.
-    let mut groups: Vec<(NextState, Vec<i64>)> = Vec::new();
+    // Scheduled attempts that lead to the same next state, from the same claim (its lease
+    // expiry), are moved by one UPDATE (in a drain, nearly all of them): a handful of
+    // statements per batch, not one per row.
+    // (next state, the claim's lease expiry) → notification ids.
+    type Group = ((NextState, Option<i64>), Vec<i64>);
+    let mut groups: Vec<Group> = Vec::new();
     for d in deliveries.iter().filter(|d| !d.manual) {
         let next = next_state(schedule, &d.notification, d.outcome.delivered, false, d.fast, now);
-        match groups.iter_mut().find(|(state, _)| *state == next) {
+        let key = (next, d.notification.lease_expires_at);
+        match groups.iter_mut().find(|(group, _)| *group == key) {
             Some((_, ids)) => ids.push(d.notification.id),
-            None => groups.push((next, vec![d.notification.id])),
+            None => groups.push((key, vec![d.notification.id])),
         }
     }
     let counted = || {
@@ -453,18 +483,25 @@ pub async fn record(
             )
             .col_expr(notification::Column::UpdatedAt, now.into())
     };
-    for (next, ids) in groups {
+    for ((next, lease), ids) in groups {
         for chunk in ids.chunks(GROUP_CHUNK) {
             if let Some(owner) = owner {
-                // Another dispatcher took these leases over (this one stalled past their
-                // expiry): it owns their state now, but these attempts happened and count.
+                // Rows this claim no longer holds: another dispatcher took the lease over
+                // (this one stalled past its expiry), or it was released (Restart schedule,
+                // a delivered Resend now) and perhaps claimed again, by this process too,
+                // with a new expiry. Their state is not this attempt's to set, but the
+                // attempt happened and counts.
+                let mut lost = Condition::any()
+                    .add(notification::Column::LeaseOwner.is_null())
+                    .add(notification::Column::LeaseOwner.ne(owner));
+                if let Some(lease) = lease {
+                    lost = lost
+                        .add(notification::Column::LeaseExpiresAt.is_null())
+                        .add(notification::Column::LeaseExpiresAt.ne(lease));
+                }
                 counted()
                     .filter(notification::Column::Id.is_in(chunk.iter().copied()))
-                    .filter(
-                        Condition::any()
-                            .add(notification::Column::LeaseOwner.is_null())
-                            .add(notification::Column::LeaseOwner.ne(owner)),
-                    )
+                    .filter(lost)
                     .exec(&txn)
                     .await?;
             }
@@ -479,18 +516,25 @@ pub async fn record(
                 .filter(notification::Column::Id.is_in(chunk.iter().copied()));
             if let Some(owner) = owner {
                 update = update.filter(notification::Column::LeaseOwner.eq(owner));
+                if let Some(lease) = lease {
+                    update = update.filter(notification::Column::LeaseExpiresAt.eq(lease));
+                }
             }
             update.exec(&txn).await?;
         }
     }
     // Manual attempts only count, and mark a notification delivered when they deliver.
+    // Delivered, they also end any lease: a scheduled attempt still in flight then only
+    // counts when it is recorded, instead of setting the state it would have led to.
     for d in deliveries.iter().filter(|d| d.manual) {
         let mut update = counted().filter(notification::Column::Id.eq(d.notification.id));
         if d.outcome.delivered {
             update = update
                 .col_expr(notification::Column::Status, "delivered".into())
                 .col_expr(notification::Column::NextAttemptAt, Option::<i64>::None.into())
-                .col_expr(notification::Column::DeliveredAt, Some(now).into());
+                .col_expr(notification::Column::DeliveredAt, Some(now).into())
+                .col_expr(notification::Column::LeaseOwner, Option::<String>::None.into())
+                .col_expr(notification::Column::LeaseExpiresAt, Option::<i64>::None.into());
         }
         update.exec(&txn).await?;
     }
@@ -534,17 +578,28 @@ pub async fn resend_now(
     let key =
         super::apps::current_key(&state.master_key, &app).map_err(|err| DbErr::Custom(err.to_string()))?;
     let id = notification.id;
-    let delivery = deliver(state, &app, &key, notification, true).await;
-    record(
-        &state.db,
-        &state.settings.notify_retry_schedule,
-        std::slice::from_ref(&delivery),
-        None,
-        state.clock.now_ms(),
-    )
-    .await?;
+    // On a task of its own: a browser that goes away mid-attempt (which drops this
+    // request's future) cancels neither the attempt nor its record.
+    let task_state = state.clone();
+    let delivery = tokio::spawn(async move {
+        let delivery = deliver(&task_state, &app, &key, notification, true).await;
+        record(
+            &task_state.db,
+            &task_state.settings.notify_retry_schedule,
+            std::slice::from_ref(&delivery),
+            None,
+            task_state.clock.now_ms(),
+        )
+        .await
+        .map(|()| delivery)
+    })
+    .await
+    .map_err(|err| DbErr::Custom(format!("the manual attempt failed: {err}")))??;
+    // This attempt, not a scheduled one recorded at the same moment.
     notification_attempt::Entity::find()
         .filter(notification_attempt::Column::NotificationId.eq(id))
+        .filter(notification_attempt::Column::Manual.eq(true))
+        .filter(notification_attempt::Column::StartedAt.eq(delivery.started_at))
         .order_by_desc(notification_attempt::Column::Id)
         .one(&state.db)
         .await?

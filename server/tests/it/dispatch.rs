@@ -114,7 +114,109 @@ db_tests!(
     attempts_past_the_retention_period_are_pruned,
     an_attempt_whose_lease_was_taken_over_still_counts,
     concurrent_test_payments_each_get_their_own_notification,
+    a_nul_in_an_answer_is_stored_and_the_schedule_goes_on,
+    a_delivered_resend_is_not_undone_by_an_attempt_in_flight,
+    a_restarted_schedule_is_not_undone_by_the_attempt_it_interrupted,
+    an_answer_longer_than_4_kib_is_not_an_acknowledgement,
 );
+
+async fn an_answer_longer_than_4_kib_is_not_an_acknowledgement(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "long@example.com").await;
+    real_speed(&db).await;
+    // `success`, then blanks past the 4 KiB that are read, then more text.
+    let body: &'static str = format!("success{}and more", " ".repeat(5000)).leak();
+    let receiver = Receiver::start_with(Behaviour::Answer(200, body)).await;
+    test_payment(&merchant, "normal", &receiver.url).await;
+    let conn = db.connect().await;
+    wait_count(&conn, "SELECT COUNT(*) AS n FROM notification_attempts", 1, 10).await;
+    let attempt = rows(&conn, "SELECT outcome FROM notification_attempts").await;
+    assert_eq!(attempt[0].try_get::<String>("", "outcome").unwrap(), "failed");
+    let state = rows(&conn, "SELECT status FROM notifications").await;
+    assert_eq!(state[0].try_get::<String>("", "status").unwrap(), "pending");
+}
+
+async fn a_nul_in_an_answer_is_stored_and_the_schedule_goes_on(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "nul@example.com").await;
+    real_speed(&db).await;
+    // PostgreSQL's text columns refuse NUL: the whole batch of attempts used to be lost.
+    let receiver = Receiver::start_with(Behaviour::Answer(200, "fa\0il")).await;
+    test_payment(&merchant, "normal", &receiver.url).await;
+    let conn = db.connect().await;
+    wait_count(&conn, "SELECT COUNT(*) AS n FROM notification_attempts", 1, 10).await;
+    let attempt = rows(&conn, "SELECT response_body FROM notification_attempts").await;
+    assert_eq!(
+        attempt[0].try_get::<String>("", "response_body").unwrap(),
+        "fa\u{FFFD}il"
+    );
+    let state = rows(&conn, "SELECT status, schedule_step FROM notifications").await;
+    assert_eq!(state[0].try_get::<String>("", "status").unwrap(), "pending");
+    assert_eq!(state[0].try_get::<i32>("", "schedule_step").unwrap(), 1);
+}
+
+async fn a_delivered_resend_is_not_undone_by_an_attempt_in_flight(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::with(&db, "inflight@example.com", &[("PORTAL_NOTIFY_TIMEOUT", "1s")]).await;
+    real_speed(&db).await;
+    let receiver = Receiver::start_with(Behaviour::Hang).await;
+    let notify_id = test_payment(&merchant, "normal", &receiver.url).await;
+    // The first scheduled attempt hangs; meanwhile Resend now is acknowledged.
+    receiver.wait_for(1).await;
+    receiver.set(Behaviour::Answer(200, "success"));
+    let response = merchant
+        .app
+        .post_form("/api/resend_notification", &[("notify_id", notify_id.as_str())])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let attempt: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(attempt["outcome"], "delivered");
+    // The hanging attempt times out and is recorded: it counts, and changes nothing else.
+    let conn = db.connect().await;
+    wait_count(&conn, "SELECT COUNT(*) AS n FROM notification_attempts", 2, 10).await;
+    let state = rows(&conn, "SELECT status, attempts FROM notifications").await;
+    assert_eq!(state[0].try_get::<String>("", "status").unwrap(), "delivered");
+    assert_eq!(state[0].try_get::<i32>("", "attempts").unwrap(), 2);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(receiver.count(), 2, "nothing is sent again");
+}
+
+async fn a_restarted_schedule_is_not_undone_by_the_attempt_it_interrupted(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    // Two attempts in all, a second apart, each timing out after a second.
+    let config = [
+        ("PORTAL_NOTIFY_TIMEOUT", "1s"),
+        ("PORTAL_NOTIFY_RETRY_SCHEDULE", "1s"),
+    ];
+    let merchant = Merchant::with(&db, "restart@example.com", &config).await;
+    real_speed(&db).await;
+    let receiver = Receiver::start_with(Behaviour::Hang).await;
+    let notify_id = test_payment(&merchant, "normal", &receiver.url).await;
+    // While the last attempt hangs, Restart schedule: the row is due again at once and
+    // this same dispatcher claims it again.
+    receiver.wait_for(2).await;
+    let response = merchant
+        .app
+        .post_form("/api/restart_notification", &[("notify_id", notify_id.as_str())])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    receiver.wait_for(3).await;
+    receiver.set(Behaviour::Answer(200, "success"));
+    // The interrupted attempt's timeout must not end the restarted schedule as failed:
+    // the restarted one goes on, and its retry is acknowledged.
+    let conn = db.connect().await;
+    wait_count(
+        &conn,
+        "SELECT COUNT(*) AS n FROM notifications WHERE status = 'delivered'",
+        1,
+        15,
+    )
+    .await;
+    assert_eq!(
+        count(&conn, "SELECT COUNT(*) AS n FROM notification_attempts").await,
+        4
+    );
+}
 
 async fn the_schedule_retries_at_its_gaps_then_gives_up(backend: Backend) {
     let db = TestDb::new(backend).await;
