@@ -261,14 +261,21 @@ db_tests!(
     orders_close_after_two_hours_and_paid_ones_stay_shown,
 );
 
-async fn an_order_query_closes_an_expired_unpaid_order(backend: Backend) {
-    use app::ssr::clock::ManualClock;
+/// A merchant on a server whose clock the test moves, starting at `start_ms`.
+async fn merchant_on_a_manual_clock(
+    db: &TestDb,
+    email: &str,
+    start_ms: i64,
+) -> (Merchant, Arc<app::ssr::clock::ManualClock>) {
+    let clock = Arc::new(app::ssr::clock::ManualClock::new(start_ms));
+    let app = crate::helpers::spawn_app_with_clock(db, Arc::default(), &[], clock.clone()).await;
+    (Merchant::signed_up(app, email).await, clock)
+}
 
+async fn an_order_query_closes_an_expired_unpaid_order(backend: Backend) {
     let db = TestDb::new(backend).await;
     let start_ms = 1_800_000_000_000;
-    let clock = Arc::new(ManualClock::new(start_ms));
-    let app = crate::helpers::spawn_app_with_clock(&db, Arc::default(), &[], clock.clone()).await;
-    let merchant = Merchant::signed_up(app, "expiry@example.com").await;
+    let (merchant, clock) = merchant_on_a_manual_clock(&db, "expiry@example.com", start_ms).await;
     let expires = time::OffsetDateTime::from_unix_timestamp(start_ms / 1000 + 600).unwrap();
     let url = merchant
         .pay("expiring-1", "http://127.0.0.1:9/notify")
@@ -295,13 +302,9 @@ async fn an_order_query_closes_an_expired_unpaid_order(backend: Backend) {
 }
 
 async fn orders_close_after_two_hours_and_paid_ones_stay_shown(backend: Backend) {
-    use app::ssr::clock::ManualClock;
-
     let db = TestDb::new(backend).await;
     let start_ms = 1_800_000_000_000;
-    let clock = Arc::new(ManualClock::new(start_ms));
-    let app = crate::helpers::spawn_app_with_clock(&db, Arc::default(), &[], clock.clone()).await;
-    let merchant = Merchant::signed_up(app, "lifetime@example.com").await;
+    let (merchant, clock) = merchant_on_a_manual_clock(&db, "lifetime@example.com", start_ms).await;
     let at = |ms: i64| time::OffsetDateTime::from_unix_timestamp(ms / 1000).unwrap();
     // A day's time_expire does not keep an unpaid order open past 2 h (SPEC §6.1).
     let late = merchant
