@@ -495,38 +495,31 @@ async fn release_all(state: &AppState, owner: &str) {
 /// the retention period.
 async fn prune(state: &AppState, now: i64) {
     let cutoff = now - i64::from(state.settings.notify_retention_days) * 86_400_000;
-    match notification_attempt::Entity::delete_many()
+    let attempts = notification_attempt::Entity::delete_many()
         .filter(notification_attempt::Column::StartedAt.lt(cutoff))
         .exec(&state.db)
-        .await
-    {
-        Ok(result) if result.rows_affected > 0 => {
-            tracing::info!(deleted = result.rows_affected, "pruned old notification attempts")
-        }
-        Ok(_) => {}
-        Err(err) => tracing::warn!(%err, "cannot prune notification attempts"),
-    }
-    match inbox_message::Entity::delete_many()
+        .await;
+    log_pruned("notification attempts", attempts);
+    let messages = inbox_message::Entity::delete_many()
         .filter(inbox_message::Column::ReceivedAt.lt(cutoff))
         .exec(&state.db)
-        .await
-    {
-        Ok(result) if result.rows_affected > 0 => {
-            tracing::info!(deleted = result.rows_affected, "pruned old inbox messages")
-        }
-        Ok(_) => {}
-        Err(err) => tracing::warn!(%err, "cannot prune inbox messages"),
-    }
-    match demo_receipt::Entity::delete_many()
+        .await;
+    log_pruned("inbox messages", messages);
+    let receipts = demo_receipt::Entity::delete_many()
         .filter(demo_receipt::Column::ReceivedAt.lt(cutoff))
         .exec(&state.db)
-        .await
-    {
+        .await;
+    log_pruned("demo receipts", receipts);
+}
+
+/// Logs what one of [`prune`]'s deletes did (nothing when it deleted nothing).
+fn log_pruned(what: &str, result: Result<sea_orm::DeleteResult, DbErr>) {
+    match result {
         Ok(result) if result.rows_affected > 0 => {
-            tracing::info!(deleted = result.rows_affected, "pruned old demo receipts")
+            tracing::info!(deleted = result.rows_affected, "pruned old {what}")
         }
         Ok(_) => {}
-        Err(err) => tracing::warn!(%err, "cannot prune demo receipts"),
+        Err(err) => tracing::warn!(%err, "cannot prune {what}"),
     }
 }
 
