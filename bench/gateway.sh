@@ -4,9 +4,9 @@
 #
 # 1. A fresh database: `server seed-demo` creates the demo ISV and app, then one bulk
 #    INSERT … SELECT per table adds BENCH_ORDERS paid orders, each with one delivered
-#    notification (order n: out_trade_no S<n>; notify_id 8 hex digits of n * 2654435761 mod 2^32
-#    then n in 32 digits, 40 characters whose first ones vary like those of real, random
-#    notify_ids; ids after seed-demo's).
+#    notification (order n: out_trade_no S<n>; notify_id 8 hex digits of n * 2654435761 mod 2^32,
+#    n in 24 digits, then the order id in 10 digits: 42 characters shaped like the server's,
+#    whose first ones vary like random ones; ids after seed-demo's).
 # 2. bench/gateway-paths (the SDK signs them) writes the request paths: random order
 #    queries (by out_trade_no and by transaction_id alternately), random notify
 #    queries, and unique pay.htm requests.
@@ -150,24 +150,25 @@ if [ ! -f "$work/seeded" ]; then
     from="FROM c"
     pad10="printf('%010d', n)"
     serial10="printf('%010d', $order_base + n)"
-    notify_id="(printf('%08x', (n * 2654435761) % 4294967296) || printf('%032d', n))"
+    notify_id="(printf('%08x', (n * 2654435761) % 4294967296) || printf('%024d', n) || $serial10)"
     token="printf('%032x', n * 2654435761)"
   else
     series=""
     from="FROM generate_series(1, $orders) AS c(n)"
     pad10="lpad(n::text, 10, '0')"
     serial10="lpad(($order_base + n)::text, 10, '0')"
-    notify_id="(lpad(to_hex((n * 2654435761::bigint) % 4294967296), 8, '0') || lpad(n::text, 32, '0'))"
+    notify_id="(lpad(to_hex((n * 2654435761::bigint) % 4294967296), 8, '0') || lpad(n::text, 24, '0') || $serial10)"
     token="md5(n::text)"
   fi
   order_rows="$series
 INSERT INTO orders (id, isv_id, app_id, appid, out_trade_no, total_fee, fee_type, body, attach, bank_type,
   notify_url, return_url, spbill_create_ip, input_charset, product_fee, transport_fee, goods_tag, buyer_id,
-  time_start, expires_at, trade_state, pay_info, scenario, cashier_token, time_end, created_at, updated_at)
+  time_start, expires_at, trade_state, pay_info, scenario, cashier_token, time_end, created_at, updated_at,
+  notify_id, notified_at)
 SELECT $order_base + n, $isv_id, $app_id, '$appid', 'S' || $pad10, 1 + n % 99999, '1', 'Seeded order', '', 'DEFAULT',
   'http://127.0.0.1:9/notify', 'http://127.0.0.1:9/return', '127.0.0.1', 'UTF-8', NULL, NULL, '',
   'sandbox_buyer_10001', '', $created + 7200000, 0, '', 'normal', $token, $created + 60000, $created,
-  $created + 60000
+  $created + 60000, $notify_id, $created + 60000
 $from"
   notification_rows="$series
 INSERT INTO notifications (id, notify_id, isv_id, app_id, order_id, url, method, params, status, attempts,

@@ -13,6 +13,7 @@ mod m20261127_000006_user_locale;
 mod m20261127_000007_notification_lookup;
 mod m20261127_000008_dashboard_stats;
 mod m20261128_000009_order_lifetime;
+mod m20261128_000010_order_notify_id;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_notification_lookup::Migration),
             Box::new(m20261127_000008_dashboard_stats::Migration),
             Box::new(m20261128_000009_order_lifetime::Migration),
+            Box::new(m20261128_000010_order_notify_id::Migration),
         ]
     }
 }

@@ -20,6 +20,7 @@ use sea_orm::{
     FromQueryResult, JoinType, QueryFilter, QueryResult, QuerySelect, QueryTrait, RelationTrait, Set,
     Statement, TransactionTrait,
 };
+use subtle::ConstantTimeEq;
 
 use super::app_cache::CachedApp;
 use super::apps::current_key;
@@ -345,6 +346,43 @@ pub fn random_token(bytes: usize) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buffer)
 }
 
+/// Random characters at the start of a notify_id (SPEC §3: at least 32).
+const NOTIFY_ID_RANDOM: usize = 32;
+/// Digits of the order id at the end of a notify_id.
+const NOTIFY_ID_ORDER_DIGITS: u32 = 10;
+/// The length of a notify_id that names its order.
+const NOTIFY_ID_LEN: usize = NOTIFY_ID_RANDOM + NOTIFY_ID_ORDER_DIGITS as usize;
+
+/// A new notify_id for the notification of order `order_id`: 32 random URL-safe
+/// characters (192 bits), then the order id in 10 digits, 42 characters in all. The
+/// notify query reads the order by that id and compares the notify_id stored on it
+/// ([`notify_id_order`]). An id over 10 digits gets 40 random characters instead, which
+/// the query finds through the notify_id index, as it finds notify_ids made before
+/// migration 10 (also 40 characters).
+pub fn new_notify_id(order_id: i64) -> String {
+    if !(0..10_i64.pow(NOTIFY_ID_ORDER_DIGITS)).contains(&order_id) {
+        return random_token(30);
+    }
+    // Base64 writes 4 characters for every 3 bytes.
+    let mut id = random_token(NOTIFY_ID_RANDOM / 4 * 3);
+    protocol::push_digits(&mut id, order_id, NOTIFY_ID_ORDER_DIGITS);
+    id
+}
+
+/// The order id at the end of a notify_id made by [`new_notify_id`]; `None` for any
+/// other shape (older notify_ids are 40 characters).
+pub fn notify_id_order(notify_id: &str) -> Option<i64> {
+    if notify_id.len() != NOTIFY_ID_LEN {
+        return None;
+    }
+    let digits = &notify_id.as_bytes()[NOTIFY_ID_RANDOM..];
+    digits.iter().all(u8::is_ascii_digit).then(|| {
+        digits
+            .iter()
+            .fold(0, |id, digit| id * 10 + i64::from(digit - b'0'))
+    })
+}
+
 /// The 28-digit transaction_id: appid, creation date (UTC+8), and the order id as serial.
 pub fn transaction_id(order: &order::Model) -> String {
     transaction_id_of(&order.appid, order.created_at, order.id)
@@ -649,13 +687,17 @@ pub async fn settle(
         Settlement::Pay { buyer_id } => (trade_state::PAID, buyer_id.clone(), String::new()),
         Settlement::Fail { reason } => (trade_state::FAILED, order.buyer_id.clone(), reason.clone()),
     };
-    // One round trip: the conditional UPDATE returns the row it moved.
+    // One round trip: the conditional UPDATE returns the row it moved. The order
+    // keeps its notification's notify_id, for the notify query.
+    let notify_id = new_notify_id(order.id);
     let mut update = order::Entity::update_many()
         .col_expr(order::Column::TradeState, state.into())
         .col_expr(order::Column::BuyerId, buyer_id.into())
         .col_expr(order::Column::PayInfo, pay_info.into())
         .col_expr(order::Column::TimeEnd, Some(now).into())
         .col_expr(order::Column::UpdatedAt, now.into())
+        .col_expr(order::Column::NotifyId, Some(notify_id).into())
+        .col_expr(order::Column::NotifiedAt, Some(now).into())
         .filter(order::Column::Id.eq(order.id))
         .filter(order::Column::TradeState.eq(trade_state::CREATED))
         .filter(order::Column::ExpiresAt.gt(now))
@@ -699,19 +741,29 @@ pub async fn queue_notification(
     order: &order::Model,
     now: i64,
 ) -> Result<notification::Model, DbErr> {
-    notification_row(&app.notify_method, order, now).insert(db).await
+    notification_row(&app.notify_method, order, now)?.insert(db).await
 }
 
 /// The notification of a settled order, due now (or later for the *delayed*
-/// scenario), sent by GET or POST as `notify_method` says.
-pub fn notification_row(notify_method: &str, order: &order::Model, now: i64) -> notification::ActiveModel {
-    let notify_id = random_token(30);
+/// scenario), sent by GET or POST as `notify_method` says. Its notify_id is the one
+/// stored on the order when it was settled; an order without one is refused.
+pub fn notification_row(
+    notify_method: &str,
+    order: &order::Model,
+    now: i64,
+) -> Result<notification::ActiveModel, DbErr> {
+    let Some(notify_id) = order.notify_id.clone() else {
+        return Err(DbErr::Custom(format!(
+            "order {} was settled without a notify_id",
+            order.id
+        )));
+    };
     let params: serde_json::Map<String, serde_json::Value> =
         result_params(&OrderResult::from(order), Some(&notify_id))
             .into_iter()
             .map(|(name, value)| (name.to_owned(), serde_json::Value::String(value.into_owned())))
             .collect();
-    notification::ActiveModel {
+    Ok(notification::ActiveModel {
         notify_id: Set(notify_id),
         isv_id: Set(order.isv_id),
         app_id: Set(order.app_id),
@@ -734,7 +786,7 @@ pub fn notification_row(notify_method: &str, order: &order::Model, now: i64) -> 
         delivered_at: Set(None),
         schedule_step: Set(0),
         ..Default::default()
-    }
+    })
 }
 
 /// Sandbox scenarios of a portal test payment (SPEC §7).
@@ -1121,20 +1173,22 @@ fn order_answer(app: &CachedApp, order: &OrderResult<'_>) -> Result<String, Gate
     xml_success(app, &fields)
 }
 
-/// An order with the creation time of one of its notifications (`notified_at`).
+/// An order with the creation time of one of its notifications.
 struct NotifiedOrder(i64, order::Model);
 
 impl FromQueryResult for NotifiedOrder {
     fn from_query_result(row: &QueryResult, pre: &str) -> Result<Self, DbErr> {
         Ok(Self(
-            row.try_get(pre, "notified_at")?,
+            row.try_get(pre, "notification_created_at")?,
             order::Model::from_query_result(row, pre)?,
         ))
     }
 }
 
 /// For the notification `notify_id` of app `app_id`: when it was created, and its order.
-/// One query, which reads the order's columns and one of the notification's.
+/// One query, which searches the notify_id index, then reads the order's columns and one
+/// of the notification's. Only notify_ids that do not name their order
+/// ([`notify_id_order`]) are looked up this way.
 pub async fn notified_order(
     db: &impl ConnectionTrait,
     app_id: i64,
@@ -1143,7 +1197,7 @@ pub async fn notified_order(
     static SQL: BuiltOnce = BuiltOnce::new(|backend| {
         order::Entity::find()
             .join_rev(JoinType::InnerJoin, notification::Relation::Order.def())
-            .column_as(notification::Column::CreatedAt, "notified_at")
+            .column_as(notification::Column::CreatedAt, "notification_created_at")
             .filter(notification::Column::NotifyId.eq(""))
             .filter(notification::Column::AppId.eq(0))
             .build(backend)
@@ -1178,15 +1232,44 @@ pub async fn notify_query(state: &AppState, params: &Params, now: i64) -> Result
         let fields: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_ref())).collect();
         xml_success(app, &fields)
     };
-    // When the notification was created, and its order, in one query.
     let app_id = app.model.id;
-    match direct_read(state, |reads| reads.notified_order(app_id, notify_id, answer)) {
-        Some(found) => found,
-        None => notified_order(&state.db, app_id, notify_id)
-            .await?
-            .map(|(at, order)| answer(at, OrderResult::from(&order))),
-    }
-    .ok_or_else(invalid)?
+    let found = match notify_id_order(notify_id) {
+        // The order named at the end of the notify_id, by its primary key: it holds the
+        // notify_id it was notified with and when.
+        Some(order_id) => {
+            let matching = |stored: Option<&str>, notified_at: Option<i64>, order: OrderResult<'_>| {
+                let stored = stored.unwrap_or_default().as_bytes();
+                match notified_at {
+                    Some(at) if bool::from(stored.ct_eq(notify_id.as_bytes())) => Some(answer(at, order)),
+                    _ => None,
+                }
+            };
+            match direct_read(state, |reads| {
+                reads.notice_by_order_id(app_id, order_id, matching)
+            }) {
+                Some(found) => found.flatten(),
+                None => order::Entity::find_by_id(order_id)
+                    .filter(order::Column::AppId.eq(app_id))
+                    .one(&state.db)
+                    .await?
+                    .and_then(|order| {
+                        matching(
+                            order.notify_id.as_deref(),
+                            order.notified_at,
+                            OrderResult::from(&order),
+                        )
+                    }),
+            }
+        }
+        // Older notify_ids: the notification through its notify_id, and its order.
+        None => match direct_read(state, |reads| reads.notified_order(app_id, notify_id, answer)) {
+            Some(found) => found,
+            None => notified_order(&state.db, app_id, notify_id)
+                .await?
+                .map(|(at, order)| answer(at, OrderResult::from(&order))),
+        },
+    };
+    found.ok_or_else(invalid)?
 }
 
 #[cfg(test)]
@@ -1258,6 +1341,32 @@ mod tests {
     }
 
     #[test]
+    fn notify_ids_end_with_their_order_id() {
+        for order_id in [0, 42, 9_999_999_999] {
+            let id = new_notify_id(order_id);
+            assert_eq!(id.len(), NOTIFY_ID_LEN, "{id}");
+            assert!(
+                id.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            );
+            assert_eq!(notify_id_order(&id), Some(order_id), "{id}");
+        }
+        // Random: two for one order differ.
+        assert_ne!(new_notify_id(42)[..32], new_notify_id(42)[..32]);
+        // Ids that do not fit 10 digits get 40 random characters, which name no order.
+        for order_id in [10_000_000_000, -1] {
+            let id = new_notify_id(order_id);
+            assert_eq!(id.len(), 40, "{id}");
+            assert_eq!(notify_id_order(&id), None);
+        }
+        let shape = "A".repeat(32);
+        assert_eq!(notify_id_order(&format!("{shape}0000000007")), Some(7));
+        assert_eq!(notify_id_order(&format!("{shape}000000007x")), None);
+        assert_eq!(notify_id_order(&format!("{shape}00000000007")), None);
+        assert_eq!(notify_id_order(&format!("{shape}-000000007")), None);
+    }
+
+    #[test]
     fn transaction_ids_are_28_digits_and_split_back() {
         let order = order::Model {
             id: 42,
@@ -1287,6 +1396,8 @@ mod tests {
             time_end: None,
             created_at: 1_795_752_000_000,
             updated_at: 0,
+            notify_id: None,
+            notified_at: None,
         };
         let id = transaction_id(&order);
         assert_eq!(id, "1234567890202611270000000042");

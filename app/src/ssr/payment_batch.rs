@@ -9,7 +9,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, TransactionTrait};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 use tokio::sync::oneshot;
 
 use super::db::{notification, order};
@@ -18,6 +19,10 @@ use super::write_gate::WriteGate;
 
 /// At most this many payments per transaction.
 const MAX_BATCH: usize = 256;
+
+/// The notify_id and creation time of an order's notification, for `UPDATE orders`.
+const COPY_NOTIFY_ID: &str = "(SELECT n.notify_id FROM notifications n WHERE n.order_id = orders.id)";
+const COPY_NOTIFIED_AT: &str = "(SELECT n.created_at FROM notifications n WHERE n.order_id = orders.id)";
 
 type Written = Result<(order::Model, notification::Model), DbErr>;
 
@@ -172,25 +177,45 @@ async fn insert(
         .into_iter()
         .map(|order| ((order.app_id, order.out_trade_no.clone()), order))
         .collect();
+    // Each order gets its notify_id now that its id is known (the id ends the notify_id).
     let orders = keys
         .iter()
-        .map(|key| {
-            stored
+        .zip(replies)
+        .map(|(key, (_, now, _))| {
+            let mut order = stored
                 .remove(key)
-                .ok_or_else(|| DbErr::Custom("an inserted order came back missing".into()))
+                .ok_or_else(|| DbErr::Custom("an inserted order came back missing".into()))?;
+            order.notify_id = Some(super::gateway::new_notify_id(order.id));
+            order.notified_at = Some(*now);
+            Ok(order)
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    let rows: Vec<notification::ActiveModel> = orders
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    let rows = orders
         .iter()
         .zip(replies)
         .map(|(order, (method, now, _))| super::gateway::notification_row(method, order, *now))
-        .collect();
+        .collect::<Result<Vec<notification::ActiveModel>, DbErr>>()?;
     let mut queued: HashMap<i64, notification::Model> = notification::Entity::insert_many(rows)
         .exec_with_returning_many(&txn)
         .await?
         .into_iter()
         .map(|notification| (notification.order_id, notification))
         .collect();
+    // The orders keep their notification's notify_id and creation time (for the
+    // notify query): one UPDATE for the batch, copying them from the rows just written.
+    let copied = order::Entity::update_many()
+        .col_expr(order::Column::NotifyId, Expr::cust(COPY_NOTIFY_ID))
+        .col_expr(order::Column::NotifiedAt, Expr::cust(COPY_NOTIFIED_AT))
+        .filter(order::Column::Id.is_in(orders.iter().map(|order| order.id)))
+        .exec(&txn)
+        .await?;
+    if copied.rows_affected != orders.len() as u64 {
+        return Err(DbErr::Custom(format!(
+            "{} of {} orders got their notify_id",
+            copied.rows_affected,
+            orders.len()
+        )));
+    }
     txn.commit().await?;
     orders
         .into_iter()

@@ -339,6 +339,34 @@ impl SqliteReads {
         })
     }
 
+    /// `answer` run, while it is read, on the order of app `app_id` with primary key `id`,
+    /// with the notify_id of its notification and when that was created (both `None`
+    /// until the order is settled).
+    pub fn notice_by_order_id<T>(
+        &self,
+        app_id: i64,
+        id: i64,
+        answer: impl FnOnce(Option<&str>, Option<i64>, OrderResult<'_>) -> T,
+    ) -> Result<Option<T>, Error> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            order_columns!(),
+            ", o.notify_id, o.notified_at FROM orders o WHERE o.id = ?1 AND o.app_id = ?2"
+        );
+        self.one(SQL, (id, app_id), |row| {
+            let notify_id = row.get_ref(ORDER_COLUMN_COUNT)?;
+            let notify_id = match notify_id {
+                rusqlite::types::ValueRef::Null => None,
+                _ => Some(text(row, ORDER_COLUMN_COUNT)?),
+            };
+            Ok(answer(
+                notify_id,
+                row.get(ORDER_COLUMN_COUNT + 1)?,
+                order_from_row(row)?,
+            ))
+        })
+    }
+
     /// `answer` run, while they are read, on the creation time of the notification
     /// `notify_id` of app `app_id` and on its order.
     pub fn notified_order<T>(

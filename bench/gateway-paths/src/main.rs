@@ -4,7 +4,7 @@
 //!
 //! The database holds orders 1..=<orders> seeded by `bench/gateway.sh`: order `n` has
 //! id `id_offset + n`, out_trade_no `S` + n (10 digits), was created at `created_at_ms`,
-//! and has one notification whose notify_id is [`notify_id`]`(n)`. This writes, signed with the
+//! and has one notification whose notify_id is [`notify_id`]`(n, id_offset + n)`. This writes, signed with the
 //! app's key through the SDK:
 //!
 //! - `order_query.txt`: `<count>` order queries of random orders, alternately by
@@ -20,11 +20,11 @@ use std::process::ExitCode;
 use sdk::pay::PayRequest;
 use sdk::query::{NotifyQueryRequest, OrderQueryRequest};
 
-/// The notify_id `bench/gateway.sh` seeds for order `n`: 40 characters, like real ones
-/// (40 random base64url characters), and like them different from the first characters
-/// on, so an index lookup compares a few bytes per key, not a long shared prefix.
-fn notify_id(n: u64) -> String {
-    format!("{:08x}{n:032}", n.wrapping_mul(2_654_435_761) % (1 << 32))
+/// The notify_id `bench/gateway.sh` seeds for order `n` (id `id`): 42 characters, like the
+/// server's, which are 32 random base64url characters and the order id in 10 digits. Its
+/// first 32 differ from the first character on, like random ones.
+fn notify_id(n: u64, id: u64) -> String {
+    format!("{:08x}{n:024}{id:010}", n.wrapping_mul(2_654_435_761) % (1 << 32))
 }
 
 /// splitmix64: reproducible, and good enough to pick orders.
@@ -117,7 +117,7 @@ fn run(args: &[String]) -> Result<(), String> {
     .map_err(io)?;
     write_lines(&out.join("notify_query.txt"), count, |_| {
         let n = rng.pick(orders);
-        let request = NotifyQueryRequest::new(appid, key, notify_id(n));
+        let request = NotifyQueryRequest::new(appid, key, notify_id(n, id_offset + n));
         path_of(NotifyQueryRequest::PATH, request.to_query())
     })
     .map_err(io)?;

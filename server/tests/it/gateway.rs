@@ -259,6 +259,7 @@ db_tests!(
     an_order_query_closes_an_expired_unpaid_order,
     parameters_go_before_a_urls_fragment,
     orders_close_after_two_hours_and_paid_ones_stay_shown,
+    notify_ids_name_their_order_and_expire,
 );
 
 /// A merchant on a server whose clock the test moves, starting at `start_ms`.
@@ -270,6 +271,132 @@ async fn merchant_on_a_manual_clock(
     let clock = Arc::new(app::ssr::clock::ManualClock::new(start_ms));
     let app = crate::helpers::spawn_app_with_clock(db, Arc::default(), &[], clock.clone()).await;
     (Merchant::signed_up(app, email).await, clock)
+}
+
+/// Pays `out_trade_no` through the cashier; its transaction_id and notify_id.
+async fn paid(merchant: &Merchant, out_trade_no: &str) -> (String, String) {
+    let url = merchant
+        .pay(out_trade_no, "http://127.0.0.1:9/notify")
+        .url(&merchant.base)
+        .unwrap();
+    let (transaction_id, token) = merchant.open_cashier(&url).await;
+    let paid = merchant.cashier(&transaction_id, &token, "pay").await;
+    assert_eq!(paid.status(), StatusCode::FOUND);
+    let location = paid.headers()[LOCATION].to_str().unwrap().to_owned();
+    let result = PayResponse::parse(query_of(&location), &merchant.key).expect("signed return");
+    (transaction_id, result.notify_id().expect("notify_id").to_owned())
+}
+
+/// The retcode of a notify query of `notify_id` by `merchant`'s app.
+async fn notify_retcode(merchant: &Merchant, notify_id: &str) -> u32 {
+    let request = NotifyQueryRequest::new(&merchant.appid, &merchant.key, notify_id);
+    xml_retcode(&merchant.xml(&request.url(&merchant.base).unwrap()).await)
+}
+
+async fn notify_ids_name_their_order_and_expire(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let start_ms = 1_800_000_000_000;
+    let (merchant, clock) = merchant_on_a_manual_clock(&db, "notify-ids@example.com", start_ms).await;
+
+    // A notify_id is 32 random characters, then the order id: the transaction_id's serial.
+    let (transaction_id, notify_id) = paid(&merchant, "named-1").await;
+    assert_eq!(notify_id.len(), 42, "{notify_id}");
+    assert_eq!(notify_id[32..], transaction_id[18..]);
+    assert_eq!(notify_retcode(&merchant, &notify_id).await, 0);
+    // A test payment (written in a batch) gets one of the same shape.
+    let created: serde_json::Value = merchant
+        .app
+        .post_form(
+            "/api/create_test_payment",
+            &[
+                ("appid", merchant.appid.as_str()),
+                ("total_fee", "250"),
+                ("body", "Test"),
+                ("scenario", "normal"),
+                ("notify_url", "http://127.0.0.1:9/notify"),
+            ],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let test_id = created["notify_id"].as_str().unwrap().to_owned();
+    assert_eq!(test_id.len(), 42, "{test_id}");
+    assert_ne!(test_id[32..], notify_id[32..]);
+    let request = NotifyQueryRequest::new(&merchant.appid, &merchant.key, &test_id);
+    let answer = request
+        .parse_response(merchant.xml(&request.url(&merchant.base).unwrap()).await)
+        .expect("a verified answer");
+    assert!(answer.is_pay_successful());
+    assert_eq!(answer.get("notify_id"), Some(test_id.as_str()));
+
+    // The right order with another random part, or another order's id, is not valid.
+    let mut forged = notify_id.clone();
+    forged.replace_range(0..1, if notify_id.starts_with('A') { "B" } else { "A" });
+    assert_eq!(notify_retcode(&merchant, &forged).await, 88_222_005);
+    let other_order = format!("{}{}", &notify_id[..32], &test_id[32..]);
+    assert_eq!(notify_retcode(&merchant, &other_order).await, 88_222_005);
+    // An unpaid order has no notify_id to match.
+    let url = merchant
+        .pay("unpaid-1", "http://127.0.0.1:9/notify")
+        .url(&merchant.base)
+        .unwrap();
+    let (unpaid, _) = merchant.open_cashier(&url).await;
+    let unpaid_id = format!("{}{}", &notify_id[..32], &unpaid[18..]);
+    assert_eq!(notify_retcode(&merchant, &unpaid_id).await, 88_222_005);
+    // Another ISV's app cannot use it.
+    let other = Merchant::new(&db, "other-isv@example.com").await;
+    assert_eq!(notify_retcode(&other, &notify_id).await, 88_222_005);
+
+    // A notify_id made before they named their order (40 characters) is found through
+    // the notify_id index; the backfill of migration 10 copies it to its order.
+    let (_, legacy_of) = paid(&merchant, "legacy-1").await;
+    let legacy = "L".repeat(40);
+    let conn = db.connect().await;
+    conn.execute_unprepared(&format!(
+        "UPDATE notifications SET notify_id = '{legacy}' WHERE notify_id = '{legacy_of}'"
+    ))
+    .await
+    .unwrap();
+    conn.execute_unprepared("UPDATE orders SET notify_id = NULL, notified_at = NULL")
+        .await
+        .unwrap();
+    assert_eq!(notify_retcode(&merchant, &legacy).await, 0);
+    assert_eq!(
+        notify_retcode(&merchant, &notify_id).await,
+        88_222_005,
+        "not copied yet"
+    );
+    {
+        use migration::{Migrator, MigratorTrait};
+        Migrator::down(&conn, Some(1)).await.unwrap();
+        Migrator::up(&conn, None).await.unwrap();
+    }
+    let copied = conn
+        .query_one(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM orders o JOIN notifications n ON n.order_id = o.id \
+             WHERE o.notify_id = n.notify_id AND o.notified_at = n.created_at",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(copied, 3, "every settled order has its notify_id back");
+    assert_eq!(notify_retcode(&merchant, &notify_id).await, 0);
+    assert_eq!(notify_retcode(&merchant, &legacy).await, 0);
+    assert_eq!(notify_retcode(&merchant, &legacy_of).await, 88_222_005);
+
+    // Valid for 7 days (PORTAL_NOTIFY_ID_TTL), then 88222005; the order stays queryable.
+    clock.advance(7 * 86_400_000);
+    assert_eq!(notify_retcode(&merchant, &notify_id).await, 0);
+    clock.advance(1);
+    for id in [&notify_id, &test_id, &legacy] {
+        assert_eq!(notify_retcode(&merchant, id).await, 88_222_005, "{id}");
+    }
+    let by_id = OrderQueryRequest::new(&merchant.appid, &merchant.key).transaction_id(&transaction_id);
+    assert!(merchant.order_query(by_id).await.is_pay_successful());
 }
 
 async fn an_order_query_closes_an_expired_unpaid_order(backend: Backend) {
@@ -1257,7 +1384,29 @@ async fn direct_sqlite_reads_agree_with_sea_orm() {
         reads
             .notified_order(stored.app_id, &notified.notify_id, |at, order| (at, seen(order)))
             .unwrap(),
-        Some((notified.created_at, result))
+        Some((notified.created_at, result.clone()))
+    );
+    // The order keeps its notification's notify_id, which ends with the order's id, and
+    // the notify query's read by that id gives them with the same order.
+    assert_eq!(
+        (stored.notify_id.as_deref(), stored.notified_at),
+        (Some(notified.notify_id.as_str()), Some(notified.created_at))
+    );
+    assert_eq!(
+        app::ssr::gateway::notify_id_order(&notified.notify_id),
+        Some(stored.id)
+    );
+    assert_eq!(
+        reads
+            .notice_by_order_id(stored.app_id, stored.id, |notify_id, at, order| {
+                (notify_id.map(str::to_owned), at, seen(order))
+            })
+            .unwrap(),
+        Some((
+            Some(notified.notify_id.clone()),
+            Some(notified.created_at),
+            result.clone()
+        ))
     );
     // The sea-orm query PostgreSQL uses (and SQLite falls back to) reads the same.
     assert_eq!(
@@ -1266,7 +1415,7 @@ async fn direct_sqlite_reads_agree_with_sea_orm() {
             .unwrap(),
         Some((notified.created_at, stored.clone()))
     );
-    // The notify query reads the notification from its covering index alone.
+    // A notify_id from before migration 10 is found in the covering index alone.
     let plan = conn
         .query_all(sea_orm::Statement::from_string(
             sea_orm::DbBackend::Sqlite,

@@ -40,6 +40,11 @@ pub struct Model {
     pub time_end: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The `notify_id` of the order's notification, once it is settled (a copy of
+    /// `notifications.notify_id`, so the notify query reads one row).
+    pub notify_id: Option<String>,
+    /// When that notification was created (`notifications.created_at`).
+    pub notified_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
