@@ -14,6 +14,7 @@ mod m20261127_000007_notification_lookup;
 mod m20261127_000008_dashboard_stats;
 mod m20261128_000009_order_lifetime;
 mod m20261128_000010_order_notify_id;
+mod m20261128_000011_order_lookup_index;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000008_dashboard_stats::Migration),
             Box::new(m20261128_000009_order_lifetime::Migration),
             Box::new(m20261128_000010_order_notify_id::Migration),
+            Box::new(m20261128_000011_order_lookup_index::Migration),
         ]
     }
 }

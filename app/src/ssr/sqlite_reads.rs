@@ -97,6 +97,15 @@ pub const NOTIFIED_ORDER_SQL: &str = concat!(
      WHERE n.notify_id = ?1 AND n.app_id = ?2"
 );
 
+/// The order query's statement by out_trade_no: every column from the covering index
+/// `idx_orders_lookup` (migration 11). Where the index is missing the statement fails to
+/// prepare, and the query falls back to sea-orm.
+pub const ORDER_BY_OUT_TRADE_NO_SQL: &str = concat!(
+    "SELECT ",
+    order_columns!(),
+    " FROM orders o INDEXED BY idx_orders_lookup WHERE o.app_id = ?1 AND o.out_trade_no = ?2"
+);
+
 /// Read-only connections to one SQLite database file.
 pub struct SqliteReads {
     path: PathBuf,
@@ -323,18 +332,15 @@ impl SqliteReads {
     }
 
     /// `answer` run on the order of app `app_id` with this out_trade_no, while it is read.
+    /// The columns come from the index `idx_orders_lookup` alone (migration 11), not from
+    /// the unique index and then the order's row, which SQLite's planner would choose.
     pub fn order_by_out_trade_no<T>(
         &self,
         app_id: i64,
         out_trade_no: &str,
         answer: impl FnOnce(OrderResult<'_>) -> T,
     ) -> Result<Option<T>, Error> {
-        const SQL: &str = concat!(
-            "SELECT ",
-            order_columns!(),
-            " FROM orders o WHERE o.app_id = ?1 AND o.out_trade_no = ?2"
-        );
-        self.one(SQL, (app_id, out_trade_no), |row| {
+        self.one(ORDER_BY_OUT_TRADE_NO_SQL, (app_id, out_trade_no), |row| {
             Ok(answer(order_from_row(row)?))
         })
     }

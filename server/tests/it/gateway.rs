@@ -369,7 +369,8 @@ async fn notify_ids_name_their_order_and_expire(backend: Backend) {
     );
     {
         use migration::{Migrator, MigratorTrait};
-        Migrator::down(&conn, Some(1)).await.unwrap();
+        // Back to before migration 10 (11 comes after it), then forward again.
+        Migrator::down(&conn, Some(2)).await.unwrap();
         Migrator::up(&conn, None).await.unwrap();
     }
     let copied = conn
@@ -1415,25 +1416,30 @@ async fn direct_sqlite_reads_agree_with_sea_orm() {
             .unwrap(),
         Some((notified.created_at, stored.clone()))
     );
-    // A notify_id from before migration 10 is found in the covering index alone.
-    let plan = conn
-        .query_all(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Sqlite,
-            format!(
-                "EXPLAIN QUERY PLAN {}",
-                app::ssr::sqlite_reads::NOTIFIED_ORDER_SQL
-            ),
-        ))
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.try_get::<String>("", "detail").unwrap())
-        .collect::<Vec<_>>();
-    assert!(
-        plan.iter()
-            .any(|step| step.contains("COVERING INDEX idx_notifications_lookup")),
-        "{plan:?}"
-    );
+    // A notify_id from before migration 10 is found in the covering index alone, and so
+    // is an order by out_trade_no.
+    for (sql, index) in [
+        (
+            app::ssr::sqlite_reads::NOTIFIED_ORDER_SQL,
+            "COVERING INDEX idx_notifications_lookup",
+        ),
+        (
+            app::ssr::sqlite_reads::ORDER_BY_OUT_TRADE_NO_SQL,
+            "COVERING INDEX idx_orders_lookup",
+        ),
+    ] {
+        let plan = conn
+            .query_all(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                format!("EXPLAIN QUERY PLAN {sql}"),
+            ))
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get::<String>("", "detail").unwrap())
+            .collect::<Vec<_>>();
+        assert!(plan.iter().any(|step| step.contains(index)), "{plan:?}");
+    }
     // Another app's id, or an unknown key, finds nothing.
     assert_eq!(
         reads.order_by_id(stored.app_id + 1, stored.id, seen).unwrap(),
