@@ -468,16 +468,25 @@ pub async fn find_by_transaction_id(
     let Some((_, _, serial)) = split_transaction_id(transaction_id) else {
         return Ok(None);
     };
+    let found = find_in_app(db, app_id, serial).await?;
+    // The whole id must match, so a serial with another date or appid finds nothing.
+    Ok(found.filter(|order| self::transaction_id(order) == transaction_id))
+}
+
+/// The order of `app` with primary key `id`, if any.
+pub async fn find_in_app(
+    db: &impl ConnectionTrait,
+    app_id: i64,
+    id: i64,
+) -> Result<Option<order::Model>, DbErr> {
     static SQL: BuiltOnce = BuiltOnce::new(|backend| {
         order::Entity::find_by_id(0)
             .filter(order::Column::AppId.eq(0))
             .build(backend)
             .sql
     });
-    let statement = SQL.statement(db.get_database_backend(), [serial.into(), app_id.into()]);
-    let found = order::Model::find_by_statement(statement).one(db).await?;
-    // The whole id must match, so a serial with another date or appid finds nothing.
-    Ok(found.filter(|order| self::transaction_id(order) == transaction_id))
+    let statement = SQL.statement(db.get_database_backend(), [id.into(), app_id.into()]);
+    order::Model::find_by_statement(statement).one(db).await
 }
 
 /// The order of `app` with this out_trade_no, if any.
@@ -1248,17 +1257,13 @@ pub async fn notify_query(state: &AppState, params: &Params, now: i64) -> Result
                 reads.notice_by_order_id(app_id, order_id, matching)
             }) {
                 Some(found) => found.flatten(),
-                None => order::Entity::find_by_id(order_id)
-                    .filter(order::Column::AppId.eq(app_id))
-                    .one(&state.db)
-                    .await?
-                    .and_then(|order| {
-                        matching(
-                            order.notify_id.as_deref(),
-                            order.notified_at,
-                            OrderResult::from(&order),
-                        )
-                    }),
+                None => find_in_app(&state.db, app_id, order_id).await?.and_then(|order| {
+                    matching(
+                        order.notify_id.as_deref(),
+                        order.notified_at,
+                        OrderResult::from(&order),
+                    )
+                }),
             }
         }
         // Older notify_ids: the notification through its notify_id, and its order.
