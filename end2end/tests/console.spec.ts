@@ -56,7 +56,7 @@ for (const javaScriptEnabled of [true, false]) {
       await page.getByRole("link", { name: "Notifications" }).first().click();
       await expect(page.locator("#notifications tbody tr")).toHaveCount(2);
       await page.locator("#notifications tbody tr a").first().click();
-      await expect(page).toHaveURL(/\/notifications\/[A-Za-z0-9_-]{40}$/);
+      await expect(page).toHaveURL(/\/notifications\/[A-Za-z0-9_-]{32}[0-9]{10}$/);
       await page.getByRole("button", { name: "Resend now" }).click();
       await expect(page.getByRole("status").first()).toContainText("Resent: delivered.");
       await expect(page.locator("table.attempts")).toContainText("(manual)");
