@@ -15,24 +15,21 @@ pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// Every step can run again: on SQLite each statement commits by itself, so a start
+    /// interrupted during the backfill finds the columns there and is not recorded as done.
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         // SQLite alters one column per statement.
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Orders::Table)
-                    .add_column(string_len_null(Orders::NotifyId, 64))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Orders::Table)
-                    .add_column(big_integer_null(Orders::NotifiedAt))
-                    .to_owned(),
-            )
-            .await?;
+        for (name, column) in [
+            ("notify_id", string_len_null(Orders::NotifyId, 64)),
+            ("notified_at", big_integer_null(Orders::NotifiedAt)),
+        ] {
+            if manager.has_column("orders", name).await? {
+                continue;
+            }
+            manager
+                .alter_table(Table::alter().table(Orders::Table).add_column(column).to_owned())
+                .await?;
+        }
         manager
             .get_connection()
             .execute_unprepared(

@@ -273,13 +273,19 @@ async fn merchant_on_a_manual_clock(
     (Merchant::signed_up(app, email).await, clock)
 }
 
-/// Pays `out_trade_no` through the cashier; its transaction_id and notify_id.
-async fn paid(merchant: &Merchant, out_trade_no: &str) -> (String, String) {
+/// Orders `out_trade_no` and pays it a minute later through the cashier; its
+/// transaction_id and notify_id.
+async fn paid(
+    merchant: &Merchant,
+    clock: &app::ssr::clock::ManualClock,
+    out_trade_no: &str,
+) -> (String, String) {
     let url = merchant
         .pay(out_trade_no, "http://127.0.0.1:9/notify")
         .url(&merchant.base)
         .unwrap();
     let (transaction_id, token) = merchant.open_cashier(&url).await;
+    clock.advance(60_000);
     let paid = merchant.cashier(&transaction_id, &token, "pay").await;
     assert_eq!(paid.status(), StatusCode::FOUND);
     let location = paid.headers()[LOCATION].to_str().unwrap().to_owned();
@@ -294,12 +300,13 @@ async fn notify_retcode(merchant: &Merchant, notify_id: &str) -> u32 {
 }
 
 async fn notify_ids_name_their_order_and_expire(backend: Backend) {
+    use app::ssr::clock::Clock as _;
     let db = TestDb::new(backend).await;
     let start_ms = 1_800_000_000_000;
     let (merchant, clock) = merchant_on_a_manual_clock(&db, "notify-ids@example.com", start_ms).await;
 
     // A notify_id is 32 random characters, then the order id: the transaction_id's serial.
-    let (transaction_id, notify_id) = paid(&merchant, "named-1").await;
+    let (transaction_id, notify_id) = paid(&merchant, &clock, "named-1").await;
     assert_eq!(notify_id.len(), 42, "{notify_id}");
     assert_eq!(notify_id[32..], transaction_id[18..]);
     assert_eq!(notify_retcode(&merchant, &notify_id).await, 0);
@@ -350,7 +357,7 @@ async fn notify_ids_name_their_order_and_expire(backend: Backend) {
 
     // A notify_id made before they named their order (40 characters) is found through
     // the notify_id index; the backfill of migration 10 copies it to its order.
-    let (_, legacy_of) = paid(&merchant, "legacy-1").await;
+    let (_, legacy_of) = paid(&merchant, &clock, "legacy-1").await;
     let legacy = "L".repeat(40);
     let conn = db.connect().await;
     conn.execute_unprepared(&format!(
@@ -388,14 +395,32 @@ async fn notify_ids_name_their_order_and_expire(backend: Backend) {
     assert_eq!(notify_retcode(&merchant, &notify_id).await, 0);
     assert_eq!(notify_retcode(&merchant, &legacy).await, 0);
     assert_eq!(notify_retcode(&merchant, &legacy_of).await, 88_222_005);
+    // A start that stopped during the backfill runs the migration again: the columns
+    // are there already, and the copy is made.
+    conn.execute_unprepared("UPDATE orders SET notify_id = NULL, notified_at = NULL")
+        .await
+        .unwrap();
+    conn.execute_unprepared("DELETE FROM seaql_migrations WHERE version LIKE '%000010%'")
+        .await
+        .unwrap();
+    {
+        use migration::{Migrator, MigratorTrait};
+        Migrator::up(&conn, None).await.unwrap();
+    }
+    assert_eq!(notify_retcode(&merchant, &notify_id).await, 0);
 
-    // Valid for 7 days (PORTAL_NOTIFY_ID_TTL), then 88222005; the order stays queryable.
-    clock.advance(7 * 86_400_000);
+    // Valid for 7 days (PORTAL_NOTIFY_ID_TTL) from the payment, not from the order, then
+    // 88222005; the order stays queryable. named-1 was paid at start + 1 min, the test
+    // payment then too, legacy-1 at start + 2 min.
+    clock.advance(start_ms + 60_000 + 7 * 86_400_000 - clock.now_ms());
     assert_eq!(notify_retcode(&merchant, &notify_id).await, 0);
     clock.advance(1);
-    for id in [&notify_id, &test_id, &legacy] {
+    for id in [&notify_id, &test_id] {
         assert_eq!(notify_retcode(&merchant, id).await, 88_222_005, "{id}");
     }
+    assert_eq!(notify_retcode(&merchant, &legacy).await, 0);
+    clock.advance(60_000);
+    assert_eq!(notify_retcode(&merchant, &legacy).await, 88_222_005);
     let by_id = OrderQueryRequest::new(&merchant.appid, &merchant.key).transaction_id(&transaction_id);
     assert!(merchant.order_query(by_id).await.is_pay_successful());
 }
