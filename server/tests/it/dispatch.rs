@@ -81,8 +81,8 @@ async fn clone_notifications(
         .unwrap();
 }
 
-/// A test payment through the console's server function.
-async fn test_payment(merchant: &Merchant, scenario: &str, notify_url: &str) -> String {
+/// A test payment through the console's server function; its notify_id.
+pub(crate) async fn test_payment(merchant: &Merchant, scenario: &str, notify_url: &str) -> String {
     let response = merchant
         .app
         .post_form(

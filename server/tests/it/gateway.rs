@@ -311,23 +311,7 @@ async fn notify_ids_name_their_order_and_expire(backend: Backend) {
     assert_eq!(notify_id[32..], transaction_id[18..]);
     assert_eq!(notify_retcode(&merchant, &notify_id).await, 0);
     // A test payment (written in a batch) gets one of the same shape.
-    let created: serde_json::Value = merchant
-        .app
-        .post_form(
-            "/api/create_test_payment",
-            &[
-                ("appid", merchant.appid.as_str()),
-                ("total_fee", "250"),
-                ("body", "Test"),
-                ("scenario", "normal"),
-                ("notify_url", "http://127.0.0.1:9/notify"),
-            ],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let test_id = created["notify_id"].as_str().unwrap().to_owned();
+    let test_id = crate::dispatch::test_payment(&merchant, "normal", "http://127.0.0.1:9/notify").await;
     assert_eq!(test_id.len(), 42, "{test_id}");
     assert_ne!(test_id[32..], notify_id[32..]);
     let request = NotifyQueryRequest::new(&merchant.appid, &merchant.key, &test_id);
