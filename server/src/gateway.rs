@@ -214,7 +214,7 @@ async fn pay_inner(state: &AppState, text: &CashierText, params: &Params) -> Res
     let cached = gateway::authenticate(state, params, now).await?;
     let app = &cached.model;
     let input = gateway::validate_pay(params)?;
-    let order = gateway::create_or_find_order(&state.db, app, input, "normal", now).await?;
+    let order = gateway::create_or_find_order(state, app, input, "normal", now).await?;
     order_page(state, text, app, &order).await
 }
 

@@ -155,6 +155,7 @@ pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Resul
         writes: Arc::new(WriteGate::new(sqlite)),
         sqlite_reads: app::ssr::sqlite_reads::SqliteReads::for_url(&config.database_url).map(Arc::new),
         payments: Arc::default(),
+        new_orders: Arc::default(),
     }))
 }
 

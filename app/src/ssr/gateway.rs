@@ -14,7 +14,6 @@ use rand::RngCore;
 use rand::rngs::OsRng;
 use sdk::params::{Params, ParamsError};
 use sdk::sign::Charset;
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
     FromQueryResult, JoinType, QueryFilter, QueryResult, QuerySelect, QueryTrait, RelationTrait, Set,
@@ -563,7 +562,7 @@ pub async fn close_if_expired(
 }
 
 /// A new order (state *created*) for `app` from validated pay parameters.
-fn order_row(app: &app::Model, input: &PayInput, scenario: &str, now: i64) -> order::ActiveModel {
+pub fn order_row(app: &app::Model, input: &PayInput, scenario: &str, now: i64) -> order::ActiveModel {
     order::ActiveModel {
         isv_id: Set(app.isv_id),
         app_id: Set(app.id),
@@ -609,12 +608,13 @@ fn order_row(app: &app::Model, input: &PayInput, scenario: &str, now: i64) -> or
 /// `time_expire` has passed, unless the order it names was paid or failed before: that
 /// one shows its result.
 pub async fn create_or_find_order(
-    db: &DatabaseConnection,
+    state: &AppState,
     app: &app::Model,
     input: PayInput,
     scenario: &str,
     now: i64,
 ) -> Result<order::Model, GatewayError> {
+    let db = &state.db;
     if input.time_expire.is_some_and(|expire| expire <= now) {
         let settled = find_by_out_trade_no(db, app.id, &input.out_trade_no)
             .await?
@@ -627,18 +627,9 @@ pub async fn create_or_find_order(
         });
     }
     let row = order_row(app, &input, scenario, now);
-    // One round trip: INSERT … ON CONFLICT DO NOTHING RETURNING *; no row back means
-    // the out_trade_no exists already.
-    let mut insert = order::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([order::Column::AppId, order::Column::OutTradeNo])
-                .do_nothing()
-                .to_owned(),
-        )
-        .into_query();
-    insert.returning_all();
-    let statement = db.get_database_backend().build(&insert);
-    let inserted = order::Entity::find().from_raw_sql(statement).one(db).await?;
+    // INSERT … ON CONFLICT DO NOTHING RETURNING *, together with the other new orders
+    // of the moment (`OrderBatcher`); no row back means the out_trade_no exists already.
+    let inserted = state.new_orders.insert(state, row).await?;
     let order = match inserted {
         Some(order) => order,
         None => {

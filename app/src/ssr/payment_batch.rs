@@ -1,24 +1,19 @@
-//! Group commit for test payments: each one is an order inserted already settled,
-//! plus its notification. Payments that arrive while a batch is being written wait
-//! and are written together in the next one: two multi-row INSERTs in one
-//! transaction, whatever the batch size, instead of four statements per payment.
-//!
-//! The batch is written by a spawned task, so a caller that goes away (a closed
-//! connection drops its request) cannot stop a batch that other callers wait for.
+//! Group commit ([`super::group_commit`]) for test payments: each one is an order
+//! inserted already settled, plus its notification. A batch is two multi-row INSERTs
+//! and one UPDATE in one transaction, whatever its size, instead of four statements
+//! per payment.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 use tokio::sync::oneshot;
 
 use super::db::{notification, order};
+use super::group_commit::{GroupCommit, Writer};
 use super::state::AppState;
 use super::write_gate::WriteGate;
-
-/// At most this many payments per transaction.
-const MAX_BATCH: usize = 256;
 
 /// The notify_id and creation time of an order's notification, for `UPDATE orders`.
 const COPY_NOTIFY_ID: &str = "(SELECT n.notify_id FROM notifications n WHERE n.order_id = orders.id)";
@@ -33,24 +28,9 @@ struct Job {
     reply: oneshot::Sender<Written>,
 }
 
-#[derive(Default)]
-struct Queue {
-    jobs: Vec<Job>,
-    /// A task is writing batches; it takes the queued jobs before it stops.
-    writing: bool,
-}
-
 /// See the module documentation.
-#[derive(Default)]
-pub struct PaymentBatcher {
-    queue: Arc<Mutex<Queue>>,
-}
-
-impl std::fmt::Debug for PaymentBatcher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PaymentBatcher").finish_non_exhaustive()
-    }
-}
+#[derive(Debug, Default)]
+pub struct PaymentBatcher(GroupCommit<Job>);
 
 impl PaymentBatcher {
     /// Inserts `order` (new, settled) and its notification; returns both as stored.
@@ -62,72 +42,39 @@ impl PaymentBatcher {
         now: i64,
     ) -> Written {
         let (reply, written) = oneshot::channel();
-        let start = {
-            let mut queue = lock(&self.queue);
-            queue.jobs.push(Job {
-                order,
-                notify_method: notify_method.to_owned(),
-                now,
-                reply,
-            });
-            !std::mem::replace(&mut queue.writing, true)
+        let job = Job {
+            order,
+            notify_method: notify_method.to_owned(),
+            now,
+            reply,
         };
-        if start {
-            tokio::spawn(write_all(
-                Arc::clone(&self.queue),
-                state.db.clone(),
-                Arc::clone(&state.writes),
-            ));
-        }
+        self.0.submit(job, || PaymentWriter {
+            db: state.db.clone(),
+            gate: Arc::clone(&state.writes),
+        });
         written
             .await
             .unwrap_or_else(|_| Err(DbErr::Custom("the payment batch was not written".into())))
     }
 }
 
-fn lock(queue: &Mutex<Queue>) -> MutexGuard<'_, Queue> {
-    queue.lock().unwrap_or_else(PoisonError::into_inner)
+struct PaymentWriter {
+    db: DatabaseConnection,
+    gate: Arc<WriteGate>,
 }
 
-/// If the writer task panics, its unwinding resets `writing` and fails the payments
-/// still queued (their callers get an error instead of waiting for a writer that is
-/// gone); the next payment starts a new task. A normal end resets `writing` itself,
-/// under the same lock that found the queue empty.
-struct Writing(Arc<Mutex<Queue>>);
+impl Writer for PaymentWriter {
+    type Job = Job;
+    const MAX_BATCH: usize = 256;
 
-impl Drop for Writing {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            let jobs = {
-                let mut queue = lock(&self.0);
-                queue.writing = false;
-                std::mem::take(&mut queue.jobs)
-            };
-            for job in jobs {
-                let _ = job
-                    .reply
-                    .send(Err(DbErr::Custom("the payment writer failed".into())));
-            }
-        }
+    async fn write(&self, jobs: Vec<Job>) {
+        write_batch(&self.db, &self.gate, jobs).await;
     }
-}
 
-/// Writes batches until the queue is empty.
-async fn write_all(queue: Arc<Mutex<Queue>>, db: DatabaseConnection, gate: Arc<WriteGate>) {
-    let writing = Writing(queue);
-    loop {
-        let jobs = {
-            let mut queue = lock(&writing.0);
-            if queue.jobs.is_empty() {
-                // Under the lock: a payment queued after this sees `writing == false`
-                // and starts the next task.
-                queue.writing = false;
-                return;
-            }
-            let take = queue.jobs.len().min(MAX_BATCH);
-            queue.jobs.drain(..take).collect::<Vec<_>>()
-        };
-        write_batch(&db, &gate, jobs).await;
+    fn abandon(job: Job) {
+        let _ = job
+            .reply
+            .send(Err(DbErr::Custom("the payment writer failed".into())));
     }
 }
 

@@ -12,6 +12,7 @@ use super::auth::UserCache;
 use super::clock::Clock;
 use super::keys::MasterKey;
 use super::limiter::RateLimiter;
+use super::order_batch::OrderBatcher;
 use super::payment_batch::PaymentBatcher;
 use super::sqlite_reads::SqliteReads;
 use super::write_gate::WriteGate;
@@ -61,6 +62,8 @@ pub struct Shared {
     pub users: Arc<UserCache>,
     /// Writes test payments in batches (group commit).
     pub payments: Arc<PaymentBatcher>,
+    /// Writes the orders pay.htm creates in batches (group commit).
+    pub new_orders: Arc<OrderBatcher>,
     /// Queues this process's hot writers on SQLite (open on PostgreSQL).
     pub writes: Arc<WriteGate>,
     /// Direct reads of a SQLite file for the gateway's XML queries; `None` on PostgreSQL.

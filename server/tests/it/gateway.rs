@@ -260,6 +260,7 @@ db_tests!(
     parameters_go_before_a_urls_fragment,
     orders_close_after_two_hours_and_paid_ones_stay_shown,
     notify_ids_name_their_order_and_expire,
+    a_batch_of_new_orders_answers_each_row,
 );
 
 /// A merchant on a server whose clock the test moves, starting at `start_ms`.
@@ -1323,6 +1324,100 @@ async fn private_targets_are_refused_when_blocking_is_on(backend: Backend) {
         receiver.got.lock().unwrap().is_empty(),
         "nothing reached the private target"
     );
+}
+
+/// pay.htm inserts its orders in batches (`app::ssr::order_batch`). Each row gets its
+/// own answer: a row whose out_trade_no is taken, before or earlier in the same batch,
+/// gets none (its request then finds the stored order), and is never handed the order
+/// of another row. A batch the database refuses stores nothing, and is then inserted
+/// row by row, so only the row at fault fails.
+async fn a_batch_of_new_orders_answers_each_row(backend: Backend) {
+    use app::ssr::db::{app as app_entity, order};
+    use app::ssr::gateway::{order_row, validate_pay};
+    use app::ssr::order_batch::{insert_each, insert_orders};
+    use sea_orm::{EntityTrait, PaginatorTrait, Set};
+
+    const NOW: i64 = 1_800_000_000_000;
+    let db = TestDb::new(backend).await;
+    let merchant = Merchant::new(&db, "batch@example.com").await;
+    let conn = db.connect().await;
+    let app = app_entity::Entity::find()
+        .one(&conn)
+        .await
+        .unwrap()
+        .expect("the merchant's app");
+    let row = |out_trade_no: &str, total_fee: u64| {
+        let url = merchant
+            .pay(out_trade_no, "http://127.0.0.1:9/notify")
+            .total_fee(total_fee)
+            .url(&merchant.base)
+            .unwrap();
+        let params = Params::parse(query_of(&url).as_bytes()).unwrap();
+        order_row(&app, &validate_pay(&params).unwrap(), "normal", NOW)
+    };
+    let count = || order::Entity::find().count(&conn);
+
+    let before = insert_orders(&conn, vec![row("b-0", 100)]).await.unwrap();
+    assert_eq!(
+        before.iter().map(answer_of).collect::<Vec<_>>(),
+        [Some(("b-0".to_owned(), 100))]
+    );
+    let rows = vec![
+        row("b-1", 101),
+        row("b-0", 100),
+        row("b-2", 102),
+        row("b-1", 999),
+        row("b-3", 103),
+    ];
+    let inserted = insert_orders(&conn, rows.clone()).await.unwrap();
+    assert_eq!(
+        inserted.iter().map(answer_of).collect::<Vec<_>>(),
+        [
+            Some(("b-1".to_owned(), 101)),
+            None,
+            Some(("b-2".to_owned(), 102)),
+            None,
+            Some(("b-3".to_owned(), 103)),
+        ]
+    );
+    for (row, order) in rows.iter().zip(&inserted) {
+        if let Some(order) = order {
+            assert_eq!(&order.cashier_token, row.cashier_token.as_ref());
+            assert_eq!(order.app_id, app.id);
+            assert_eq!(order.trade_state, app::protocol::trade_state::CREATED);
+        }
+    }
+    assert_eq!(count().await.unwrap(), 4);
+
+    // A row of an app that does not exist breaks the foreign key.
+    let mut stray = row("b-5", 105);
+    stray.app_id = Set(app.id + 1_000);
+    let refused = vec![row("b-4", 104), stray, row("b-1", 101), row("b-6", 106)];
+    assert!(insert_orders(&conn, refused.clone()).await.is_err());
+    assert_eq!(count().await.unwrap(), 4, "a refused batch stores nothing");
+    let answers = insert_each(&conn, refused).await;
+    assert!(answers[1].is_err(), "{:?}", answers[1]);
+    assert_eq!(
+        answers
+            .iter()
+            .map(|answer| answer.as_ref().ok().map(answer_of))
+            .collect::<Vec<_>>(),
+        [
+            Some(Some(("b-4".to_owned(), 104))),
+            None,
+            Some(None),
+            Some(Some(("b-6".to_owned(), 106))),
+        ]
+    );
+    assert_eq!(count().await.unwrap(), 6);
+    assert!(insert_each(&conn, Vec::new()).await.is_empty());
+}
+
+/// What a row of a batch got: its out_trade_no and total_fee, or nothing.
+fn answer_of(order: &Option<app::ssr::db::order::Model>) -> Option<(String, i64)> {
+    order
+        .as_ref()
+        .map(|order| (order.out_trade_no.clone(), order.total_fee))
 }
 
 /// On SQLite the XML queries read orders through `SqliteReads` (rusqlite) rather than
