@@ -156,6 +156,7 @@ pub async fn prepare_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Resul
         sqlite_reads: app::ssr::sqlite_reads::SqliteReads::for_url(&config.database_url).map(Arc::new),
         payments: Arc::default(),
         new_orders: Arc::default(),
+        lookups: Arc::default(),
     }))
 }
 

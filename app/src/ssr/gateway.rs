@@ -24,6 +24,7 @@ use subtle::ConstantTimeEq;
 use super::app_cache::CachedApp;
 use super::apps::current_key;
 use super::db::{app, notification, order};
+use super::order_lookup::Lookup;
 use super::sqlite_reads::SqliteReads;
 use super::state::AppState;
 use crate::protocol::{self, Param, trade_state};
@@ -1127,10 +1128,12 @@ pub async fn order_query(state: &AppState, params: &Params, now: i64) -> Result<
             let matching = |order: OrderResult<'_>| (order.transaction_id() == id).then(|| answer(order));
             match direct_read(state, |reads| reads.order_by_id(app_id, serial, matching)) {
                 Some(found) => found.flatten(),
-                None => find_by_transaction_id(&state.db, app_id, id)
+                None => state
+                    .lookups
+                    .find(&state.db, Lookup::Id { app_id, id: serial })
                     .await?
                     .as_ref()
-                    .map(|order| answer(order.into())),
+                    .and_then(|order| matching(order.into())),
             }
         }
         (None, Some(no)) => {
@@ -1142,10 +1145,18 @@ pub async fn order_query(state: &AppState, params: &Params, now: i64) -> Result<
             }
             match direct_read(state, |reads| reads.order_by_out_trade_no(app_id, no, answer)) {
                 Some(found) => found,
-                None => find_by_out_trade_no(&state.db, app_id, no)
-                    .await?
-                    .as_ref()
-                    .map(|order| answer(order.into())),
+                None => {
+                    let lookup = Lookup::OutTradeNo {
+                        app_id,
+                        out_trade_no: no.to_owned(),
+                    };
+                    state
+                        .lookups
+                        .find(&state.db, lookup)
+                        .await?
+                        .as_ref()
+                        .map(|order| answer(order.into()))
+                }
             }
         }
         (None, None) => return Err(GatewayError::missing("out_trade_no")),
@@ -1248,13 +1259,17 @@ pub async fn notify_query(state: &AppState, params: &Params, now: i64) -> Result
                 reads.notice_by_order_id(app_id, order_id, matching)
             }) {
                 Some(found) => found.flatten(),
-                None => find_in_app(&state.db, app_id, order_id).await?.and_then(|order| {
-                    matching(
-                        order.notify_id.as_deref(),
-                        order.notified_at,
-                        OrderResult::from(&order),
-                    )
-                }),
+                None => state
+                    .lookups
+                    .find(&state.db, Lookup::Id { app_id, id: order_id })
+                    .await?
+                    .and_then(|order| {
+                        matching(
+                            order.notify_id.as_deref(),
+                            order.notified_at,
+                            OrderResult::from(&order),
+                        )
+                    }),
             }
         }
         // Older notify_ids: the notification through its notify_id, and its order.

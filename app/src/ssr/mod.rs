@@ -17,6 +17,7 @@ pub mod limiter;
 pub mod msg;
 pub mod notify;
 pub mod order_batch;
+pub mod order_lookup;
 pub mod payment_batch;
 pub mod session;
 pub mod signature;

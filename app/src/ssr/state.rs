@@ -13,6 +13,7 @@ use super::clock::Clock;
 use super::keys::MasterKey;
 use super::limiter::RateLimiter;
 use super::order_batch::OrderBatcher;
+use super::order_lookup::OrderLookups;
 use super::payment_batch::PaymentBatcher;
 use super::sqlite_reads::SqliteReads;
 use super::write_gate::WriteGate;
@@ -64,6 +65,8 @@ pub struct Shared {
     pub payments: Arc<PaymentBatcher>,
     /// Writes the orders pay.htm creates in batches (group commit).
     pub new_orders: Arc<OrderBatcher>,
+    /// Reads the XML queries' orders in batches (PostgreSQL, and SQLite's fallback).
+    pub lookups: Arc<OrderLookups>,
     /// Queues this process's hot writers on SQLite (open on PostgreSQL).
     pub writes: Arc<WriteGate>,
     /// Direct reads of a SQLite file for the gateway's XML queries; `None` on PostgreSQL.

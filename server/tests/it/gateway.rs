@@ -261,6 +261,7 @@ db_tests!(
     orders_close_after_two_hours_and_paid_ones_stay_shown,
     notify_ids_name_their_order_and_expire,
     a_batch_of_new_orders_answers_each_row,
+    a_batch_of_lookups_finds_each_order_in_its_own_app,
 );
 
 /// A merchant on a server whose clock the test moves, starting at `start_ms`.
@@ -1411,6 +1412,93 @@ async fn a_batch_of_new_orders_answers_each_row(backend: Backend) {
     );
     assert_eq!(count().await.unwrap(), 6);
     assert!(insert_each(&conn, Vec::new()).await.is_empty());
+}
+
+/// The XML queries' lookups are read in batches on PostgreSQL
+/// (`app::ssr::order_lookup`): each lookup gets the order of its own app or nothing,
+/// whatever else is in its batch.
+async fn a_batch_of_lookups_finds_each_order_in_its_own_app(backend: Backend) {
+    use app::ssr::db::app as app_entity;
+    use app::ssr::gateway::{order_row, validate_pay};
+    use app::ssr::order_batch::insert_orders;
+    use app::ssr::order_lookup::{Lookup, find_orders};
+    use sea_orm::EntityTrait;
+
+    let db = TestDb::new(backend).await;
+    let shop_a = Merchant::new(&db, "lookup-a@example.com").await;
+    let shop_b = Merchant::new(&db, "lookup-b@example.com").await;
+    let conn = db.connect().await;
+    let apps = app_entity::Entity::find().all(&conn).await.unwrap();
+    let app_of = |merchant: &Merchant| {
+        apps.iter()
+            .find(|app| app.appid == merchant.appid)
+            .expect("the merchant's app")
+            .clone()
+    };
+    let (app_a, app_b) = (app_of(&shop_a), app_of(&shop_b));
+    let stored = |merchant: &Merchant, app: app_entity::Model, out_trade_no: &str, total_fee: u64| {
+        let url = merchant
+            .pay(out_trade_no, "http://127.0.0.1:9/notify")
+            .total_fee(total_fee)
+            .url(&merchant.base)
+            .unwrap();
+        let params = Params::parse(query_of(&url).as_bytes()).unwrap();
+        let row = order_row(&app, &validate_pay(&params).unwrap(), "normal", 1_800_000_000_000);
+        let conn = &conn;
+        async move {
+            insert_orders(conn, vec![row])
+                .await
+                .unwrap()
+                .pop()
+                .flatten()
+                .expect("a new order")
+        }
+    };
+    // Both apps use the out_trade_no "shared".
+    let a_shared = stored(&shop_a, app_a.clone(), "shared", 100).await;
+    let b_shared = stored(&shop_b, app_b.clone(), "shared", 200).await;
+    let a_only = stored(&shop_a, app_a.clone(), "a-only", 300).await;
+
+    let by_id = |app: &app_entity::Model, id: i64| Lookup::Id { app_id: app.id, id };
+    let by_number = |app: &app_entity::Model, out_trade_no: &str| Lookup::OutTradeNo {
+        app_id: app.id,
+        out_trade_no: out_trade_no.to_owned(),
+    };
+    let lookups = [
+        by_id(&app_a, a_shared.id),
+        by_id(&app_b, a_shared.id),
+        by_number(&app_a, "shared"),
+        by_number(&app_b, "shared"),
+        by_number(&app_b, "a-only"),
+        by_id(&app_b, b_shared.id),
+        by_id(&app_a, a_only.id),
+        by_id(&app_a, a_only.id),
+        by_id(&app_a, b_shared.id + 1_000),
+        by_number(&app_a, "none"),
+    ];
+    let found = find_orders(&conn, &lookups).await.unwrap();
+    let ids = found
+        .iter()
+        .map(|order| order.as_ref().map(|order| (order.id, order.app_id)))
+        .collect::<Vec<_>>();
+    let (a, b) = (app_a.id, app_b.id);
+    assert_eq!(
+        ids,
+        [
+            Some((a_shared.id, a)),
+            None,
+            Some((a_shared.id, a)),
+            Some((b_shared.id, b)),
+            None,
+            Some((b_shared.id, b)),
+            Some((a_only.id, a)),
+            Some((a_only.id, a)),
+            None,
+            None,
+        ]
+    );
+    assert_eq!(found[3].as_ref().unwrap().total_fee, 200);
+    assert!(find_orders(&conn, &[]).await.unwrap().is_empty());
 }
 
 /// What a row of a batch got: its out_trade_no and total_fee, or nothing.
