@@ -54,10 +54,17 @@ struct OrderWriter {
 
 impl Writer for OrderWriter {
     type Job = Job;
-    /// 27 values per order: 1,728 bind parameters at most, far below SQLite's 32,766.
+    /// 27 values per order: 1,728 bind parameters at most, far below SQLite's 32,766
+    /// and PostgreSQL's 65,535.
     const MAX_BATCH: usize = 64;
 
-    async fn write(&self, jobs: Vec<Job>) {
+    async fn write(&self, mut jobs: Vec<Job>) {
+        // A request that went away before its order was written never got an answer:
+        // not writing its order is as if it had never come.
+        jobs.retain(|job| !job.reply.is_closed());
+        if jobs.is_empty() {
+            return;
+        }
         let _gate = self.gate.enter().await;
         let (rows, replies): (Vec<_>, Vec<_>) = jobs.into_iter().map(|job| (job.row, job.reply)).unzip();
         for (reply, inserted) in replies.into_iter().zip(insert_each(&self.db, rows).await) {
@@ -73,14 +80,19 @@ impl Writer for OrderWriter {
 }
 
 /// Inserts `rows` (new orders) as one batch, with [`insert_orders`]. If the database
-/// refuses the batch, each row is inserted on its own, so one row that breaks a
-/// constraint fails alone. One answer per row, in order.
+/// refuses the batch for a row that breaks a constraint, each row is inserted on its
+/// own, so that row fails alone. Any other error (the database unreachable, say) is
+/// every row's answer: trying each row would only wait that much longer. One answer
+/// per row, in order.
 pub async fn insert_each(db: &impl ConnectionTrait, rows: Vec<order::ActiveModel>) -> Vec<Inserted> {
     let count = rows.len();
     let err = match insert_orders(db, rows.clone()).await {
         Ok(inserted) => return inserted.into_iter().map(Ok).collect(),
-        Err(err) if count == 1 => return vec![Err(err)],
-        Err(err) => err,
+        Err(err) if count > 1 && err.sql_err().is_some() => err,
+        Err(err) => {
+            let message = err.to_string();
+            return (0..count).map(|_| Err(DbErr::Custom(message.clone()))).collect();
+        }
     };
     tracing::warn!(%err, count, "a batch of orders was refused; inserting them one by one");
     let mut answers = Vec::with_capacity(count);
@@ -123,6 +135,15 @@ pub async fn insert_orders(
             }
         })
         .collect::<Result<Vec<_>, DbErr>>()?;
+    // Sorted by key (stably: of two rows with one key, the first is inserted), so that
+    // batches of two processes take the unique index's locks in the same order; and
+    // padded to a power of two with copies of the last row, which DO NOTHING skips,
+    // so that a few statement texts serve every batch size and stay prepared.
+    let mut rows = rows;
+    rows.sort_by(|a, b| key_of(a).cmp(&key_of(b)));
+    if let Some(last) = rows.last().cloned() {
+        rows.resize(rows.len().next_power_of_two(), last);
+    }
     let mut insert = order::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::columns([order::Column::AppId, order::Column::OutTradeNo])
@@ -150,4 +171,9 @@ pub async fn insert_orders(
                 .flatten()
         })
         .collect())
+}
+
+/// A row's unique key, for sorting (the rows were checked to have one).
+fn key_of(row: &order::ActiveModel) -> (Option<&i64>, Option<&String>) {
+    (row.app_id.try_as_ref(), row.out_trade_no.try_as_ref())
 }

@@ -2,9 +2,9 @@
 //!
 //! On PostgreSQL each lookup by itself is a round trip, a statement the server parses
 //! the parameters of, plans and runs, and sqlx's encoding and decoding on this side:
-//! 140–160 µs of CPU per query between the two processes, for one row found by index.
+//! 125–160 µs of CPU per query between the two processes, for one row found by index.
 //! Lookups that arrive while a batch is being read are read together in the next one,
-//! with at most two statements (one by id, one by out_trade_no) whatever their number.
+//! with one statement for the lookups by id and one per app for those by out_trade_no.
 //! A lone lookup is a batch of one, so nothing waits for a batch to fill.
 //!
 //! A batch starts after each of its lookups arrived, so it sees every payment committed
@@ -15,7 +15,7 @@
 //! On SQLite the queries read directly ([`super::sqlite_reads`]); they come here only
 //! when such a read fails.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use tokio::sync::oneshot;
@@ -63,7 +63,12 @@ impl Writer for Reader {
     type Job = Job;
     const MAX_BATCH: usize = 64;
 
-    async fn write(&self, jobs: Vec<Job>) {
+    async fn write(&self, mut jobs: Vec<Job>) {
+        // Nobody waits for the answer of a request that went away.
+        jobs.retain(|job| !job.reply.is_closed());
+        if jobs.is_empty() {
+            return;
+        }
         let (lookups, replies): (Vec<_>, Vec<_>) =
             jobs.into_iter().map(|job| (job.lookup, job.reply)).unzip();
         match find_orders(&self.db, &lookups).await {
@@ -88,24 +93,22 @@ impl Writer for Reader {
     }
 }
 
-/// The orders `lookups` name, in their order: at most one statement by id and one by
-/// out_trade_no.
+/// The orders `lookups` name, in their order: one statement for those by id, and one
+/// per app for those by out_trade_no (a batch rarely holds more than one app).
 ///
-/// Each statement's lists are padded to a power of two (repeating their last value), so
+/// Each statement's list is padded to a power of two (repeating its last value), so
 /// that a few statement texts serve every batch size and stay prepared.
 pub async fn find_orders(
     db: &DatabaseConnection,
     lookups: &[Lookup],
 ) -> Result<Vec<Option<order::Model>>, DbErr> {
     let mut ids = Vec::new();
-    let mut apps = Vec::new();
-    let mut numbers = Vec::new();
+    let mut numbers: BTreeMap<i64, Vec<String>> = BTreeMap::new();
     for lookup in lookups {
         match lookup {
             Lookup::Id { id, .. } => ids.push(*id),
             Lookup::OutTradeNo { app_id, out_trade_no } => {
-                apps.push(*app_id);
-                numbers.push(out_trade_no.clone());
+                numbers.entry(*app_id).or_default().push(out_trade_no.clone())
             }
         }
     }
@@ -124,11 +127,9 @@ pub async fn find_orders(
             (key, order)
         }));
     }
-    if !numbers.is_empty() {
-        // Every pair of the two lists: rows of one app with another's number are found
-        // too, and matched to no lookup.
+    for (app_id, numbers) in numbers {
         let rows = order::Entity::find()
-            .filter(order::Column::AppId.is_in(padded(apps)))
+            .filter(order::Column::AppId.eq(app_id))
             .filter(order::Column::OutTradeNo.is_in(padded(numbers)))
             .all(db)
             .await?;

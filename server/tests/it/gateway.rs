@@ -1341,21 +1341,25 @@ async fn a_batch_of_new_orders_answers_each_row(backend: Backend) {
     const NOW: i64 = 1_800_000_000_000;
     let db = TestDb::new(backend).await;
     let merchant = Merchant::new(&db, "batch@example.com").await;
+    let second_appid = merchant.app.create_app("Second shop").await;
     let conn = db.connect().await;
-    let app = app_entity::Entity::find()
-        .one(&conn)
-        .await
-        .unwrap()
-        .expect("the merchant's app");
-    let row = |out_trade_no: &str, total_fee: u64| {
+    let apps = app_entity::Entity::find().all(&conn).await.unwrap();
+    let [app, second] = [&merchant.appid, &second_appid].map(|appid| {
+        apps.iter()
+            .find(|app| &app.appid == appid)
+            .expect("the merchant's apps")
+            .clone()
+    });
+    let row_in = |app: &app_entity::Model, out_trade_no: &str, total_fee: u64| {
         let url = merchant
             .pay(out_trade_no, "http://127.0.0.1:9/notify")
             .total_fee(total_fee)
             .url(&merchant.base)
             .unwrap();
         let params = Params::parse(query_of(&url).as_bytes()).unwrap();
-        order_row(&app, &validate_pay(&params).unwrap(), "normal", NOW)
+        order_row(app, &validate_pay(&params).unwrap(), "normal", NOW)
     };
+    let row = |out_trade_no: &str, total_fee: u64| row_in(&app, out_trade_no, total_fee);
     let count = || order::Entity::find().count(&conn);
 
     let before = insert_orders(&conn, vec![row("b-0", 100)]).await.unwrap();
@@ -1363,39 +1367,44 @@ async fn a_batch_of_new_orders_answers_each_row(backend: Backend) {
         before.iter().map(answer_of).collect::<Vec<_>>(),
         [Some(("b-0".to_owned(), 100))]
     );
+    // Six rows (the statement pads them to eight with copies of the last one); the
+    // second app's "b-1" is an order of its own.
     let rows = vec![
+        row("b-3", 103),
         row("b-1", 101),
         row("b-0", 100),
+        row_in(&second, "b-1", 555),
         row("b-2", 102),
         row("b-1", 999),
-        row("b-3", 103),
     ];
     let inserted = insert_orders(&conn, rows.clone()).await.unwrap();
     assert_eq!(
         inserted.iter().map(answer_of).collect::<Vec<_>>(),
         [
+            Some(("b-3".to_owned(), 103)),
             Some(("b-1".to_owned(), 101)),
             None,
+            Some(("b-1".to_owned(), 555)),
             Some(("b-2".to_owned(), 102)),
             None,
-            Some(("b-3".to_owned(), 103)),
         ]
     );
     for (row, order) in rows.iter().zip(&inserted) {
         if let Some(order) = order {
             assert_eq!(&order.cashier_token, row.cashier_token.as_ref());
-            assert_eq!(order.app_id, app.id);
+            assert_eq!(&order.app_id, row.app_id.as_ref());
             assert_eq!(order.trade_state, app::protocol::trade_state::CREATED);
         }
     }
-    assert_eq!(count().await.unwrap(), 4);
+    assert_eq!(inserted[3].as_ref().unwrap().app_id, second.id);
+    assert_eq!(count().await.unwrap(), 5);
 
     // A row of an app that does not exist breaks the foreign key.
     let mut stray = row("b-5", 105);
     stray.app_id = Set(app.id + 1_000);
     let refused = vec![row("b-4", 104), stray, row("b-1", 101), row("b-6", 106)];
     assert!(insert_orders(&conn, refused.clone()).await.is_err());
-    assert_eq!(count().await.unwrap(), 4, "a refused batch stores nothing");
+    assert_eq!(count().await.unwrap(), 5, "a refused batch stores nothing");
     let answers = insert_each(&conn, refused).await;
     assert!(answers[1].is_err(), "{:?}", answers[1]);
     assert_eq!(
@@ -1410,7 +1419,7 @@ async fn a_batch_of_new_orders_answers_each_row(backend: Backend) {
             Some(Some(("b-6".to_owned(), 106))),
         ]
     );
-    assert_eq!(count().await.unwrap(), 6);
+    assert_eq!(count().await.unwrap(), 7);
     assert!(insert_each(&conn, Vec::new()).await.is_empty());
 }
 
