@@ -23,6 +23,12 @@ pub trait Writer: Send + Sync + 'static {
 
     /// Answers a job that will not be written: the writer task panicked.
     fn abandon(job: Self::Job);
+
+    /// Whether anyone still waits for `job`'s answer. Jobs nobody waits for are left
+    /// out of their batch; by default every job is written.
+    fn awaited(_job: &Self::Job) -> bool {
+        true
+    }
 }
 
 struct Queue<J> {
@@ -111,9 +117,11 @@ async fn write_all<W: Writer>(queue: Arc<Mutex<Queue<W::Job>>>, writer: W) {
                 return;
             }
             let take = queue.jobs.len().min(W::MAX_BATCH);
-            queue.jobs.drain(..take).collect::<Vec<_>>()
+            queue.jobs.drain(..take).filter(W::awaited).collect::<Vec<_>>()
         };
-        writer.write(jobs).await;
+        if !jobs.is_empty() {
+            writer.write(jobs).await;
+        }
     }
 }
 
@@ -148,6 +156,10 @@ mod tests {
 
         fn abandon((_, reply): Job) {
             let _ = reply.send(Err(()));
+        }
+
+        fn awaited((_, reply): &Job) -> bool {
+            !reply.is_closed()
         }
     }
 
@@ -189,6 +201,26 @@ mod tests {
         batches.lock().unwrap().clear();
         assert_eq!(submit_all(&queue, &batches, 20..21).await, [Ok(20)]);
         assert_eq!(*batches.lock().unwrap(), [vec![20]]);
+    }
+
+    #[tokio::test]
+    async fn jobs_nobody_awaits_are_left_out() {
+        let batches = std::sync::Arc::default();
+        let queue = GroupCommit::default();
+        let mut waits = (0..7)
+            .map(|n| {
+                let (reply, answer) = oneshot::channel();
+                queue.submit((n, reply), || Recorder(std::sync::Arc::clone(&batches)));
+                answer
+            })
+            .collect::<Vec<_>>();
+        // The callers of 1 and of 4 to 6 go away before the task runs.
+        waits.truncate(4);
+        waits.remove(1);
+        for wait in waits {
+            wait.await.unwrap().unwrap();
+        }
+        assert_eq!(*batches.lock().unwrap(), [vec![0, 2, 3]]);
     }
 
     #[tokio::test]

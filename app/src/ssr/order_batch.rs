@@ -58,13 +58,7 @@ impl Writer for OrderWriter {
     /// and PostgreSQL's 65,535.
     const MAX_BATCH: usize = 64;
 
-    async fn write(&self, mut jobs: Vec<Job>) {
-        // A request that went away before its order was written never got an answer:
-        // not writing its order is as if it had never come.
-        jobs.retain(|job| !job.reply.is_closed());
-        if jobs.is_empty() {
-            return;
-        }
+    async fn write(&self, jobs: Vec<Job>) {
         let _gate = self.gate.enter().await;
         let (rows, replies): (Vec<_>, Vec<_>) = jobs.into_iter().map(|job| (job.row, job.reply)).unzip();
         for (reply, inserted) in replies.into_iter().zip(insert_each(&self.db, rows).await) {
@@ -76,6 +70,12 @@ impl Writer for OrderWriter {
         let _ = job
             .reply
             .send(Err(DbErr::Custom("the order writer failed".into())));
+    }
+
+    /// A request that went away before its order was written never got an answer: not
+    /// writing its order is as if it had never come.
+    fn awaited(job: &Job) -> bool {
+        !job.reply.is_closed()
     }
 }
 

@@ -63,12 +63,7 @@ impl Writer for Reader {
     type Job = Job;
     const MAX_BATCH: usize = 64;
 
-    async fn write(&self, mut jobs: Vec<Job>) {
-        // Nobody waits for the answer of a request that went away.
-        jobs.retain(|job| !job.reply.is_closed());
-        if jobs.is_empty() {
-            return;
-        }
+    async fn write(&self, jobs: Vec<Job>) {
         let (lookups, replies): (Vec<_>, Vec<_>) =
             jobs.into_iter().map(|job| (job.lookup, job.reply)).unzip();
         match find_orders(&self.db, &lookups).await {
@@ -90,6 +85,11 @@ impl Writer for Reader {
         let _ = job
             .reply
             .send(Err(DbErr::Custom("the order lookup failed".into())));
+    }
+
+    /// Nobody reads the answer of a request that went away.
+    fn awaited(job: &Job) -> bool {
+        !job.reply.is_closed()
     }
 }
 

@@ -1334,11 +1334,9 @@ async fn private_targets_are_refused_when_blocking_is_on(backend: Backend) {
 /// row by row, so only the row at fault fails.
 async fn a_batch_of_new_orders_answers_each_row(backend: Backend) {
     use app::ssr::db::{app as app_entity, order};
-    use app::ssr::gateway::{order_row, validate_pay};
     use app::ssr::order_batch::{insert_each, insert_orders};
     use sea_orm::{EntityTrait, PaginatorTrait, Set};
 
-    const NOW: i64 = 1_800_000_000_000;
     let db = TestDb::new(backend).await;
     let merchant = Merchant::new(&db, "batch@example.com").await;
     let second_appid = merchant.app.create_app("Second shop").await;
@@ -1351,13 +1349,7 @@ async fn a_batch_of_new_orders_answers_each_row(backend: Backend) {
             .clone()
     });
     let row_in = |app: &app_entity::Model, out_trade_no: &str, total_fee: u64| {
-        let url = merchant
-            .pay(out_trade_no, "http://127.0.0.1:9/notify")
-            .total_fee(total_fee)
-            .url(&merchant.base)
-            .unwrap();
-        let params = Params::parse(query_of(&url).as_bytes()).unwrap();
-        order_row(app, &validate_pay(&params).unwrap(), "normal", NOW)
+        pay_row(&merchant, app, out_trade_no, total_fee)
     };
     let row = |out_trade_no: &str, total_fee: u64| row_in(&app, out_trade_no, total_fee);
     let count = || order::Entity::find().count(&conn);
@@ -1428,7 +1420,6 @@ async fn a_batch_of_new_orders_answers_each_row(backend: Backend) {
 /// whatever else is in its batch.
 async fn a_batch_of_lookups_finds_each_order_in_its_own_app(backend: Backend) {
     use app::ssr::db::app as app_entity;
-    use app::ssr::gateway::{order_row, validate_pay};
     use app::ssr::order_batch::insert_orders;
     use app::ssr::order_lookup::{Lookup, find_orders};
     use sea_orm::EntityTrait;
@@ -1446,13 +1437,7 @@ async fn a_batch_of_lookups_finds_each_order_in_its_own_app(backend: Backend) {
     };
     let (app_a, app_b) = (app_of(&shop_a), app_of(&shop_b));
     let stored = |merchant: &Merchant, app: app_entity::Model, out_trade_no: &str, total_fee: u64| {
-        let url = merchant
-            .pay(out_trade_no, "http://127.0.0.1:9/notify")
-            .total_fee(total_fee)
-            .url(&merchant.base)
-            .unwrap();
-        let params = Params::parse(query_of(&url).as_bytes()).unwrap();
-        let row = order_row(&app, &validate_pay(&params).unwrap(), "normal", 1_800_000_000_000);
+        let row = pay_row(merchant, &app, out_trade_no, total_fee);
         let conn = &conn;
         async move {
             insert_orders(conn, vec![row])
@@ -1508,6 +1493,23 @@ async fn a_batch_of_lookups_finds_each_order_in_its_own_app(backend: Backend) {
     );
     assert_eq!(found[3].as_ref().unwrap().total_fee, 200);
     assert!(find_orders(&conn, &[]).await.unwrap().is_empty());
+}
+
+/// The new order row pay.htm would insert for `merchant`'s request in `app`.
+fn pay_row(
+    merchant: &Merchant,
+    app: &app::ssr::db::app::Model,
+    out_trade_no: &str,
+    total_fee: u64,
+) -> app::ssr::db::order::ActiveModel {
+    let url = merchant
+        .pay(out_trade_no, "http://127.0.0.1:9/notify")
+        .total_fee(total_fee)
+        .url(&merchant.base)
+        .unwrap();
+    let params = Params::parse(query_of(&url).as_bytes()).unwrap();
+    let input = app::ssr::gateway::validate_pay(&params).unwrap();
+    app::ssr::gateway::order_row(app, &input, "normal", 1_800_000_000_000)
 }
 
 /// What a row of a batch got: its out_trade_no and total_fee, or nothing.
